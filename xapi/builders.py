@@ -1,0 +1,702 @@
+"""Builders of the statements of Socle's xAPI profile, from plain frozen values.
+
+Why plain values: the web app calls these inside its own service-layer transaction (the player
+that records answers is written later), so nothing here knows about Flask, the database or the
+domain classes; the caller copies the few values a statement needs into the dataclasses below.
+
+Why tincan, and why a post-processing step: ``tincan`` gives typed statement objects and their
+serialisation (the architecture chose it), but its output is not what a strict LRS consumer
+expects in four places, which :func:`finalize` corrects after ``to_json()``:
+
+* it always writes ``"version": "1.0.3"``; the xAPI 1.0.3 spec has the LRS set ``version``, and
+  our profile says statements carry none (an LRS then stores ``1.0.0``);
+* timestamps are ``datetime.isoformat()`` (microseconds, ``+00:00``); we emit UTC with
+  millisecond precision and ``Z``, the precision LRSs store, so a resend compares equal;
+* durations get 6 decimals of seconds and zero-padded fields (``PT01H02M05.123456S``); xAPI says
+  durations SHOULD be truncated to 0.01 s, so we write ``PT1H2M5.12S``;
+* scores come out as floats (``3.0``) even for integer levels; we keep integers integral.
+
+Each statement kind is a small class with one method per part (actor, verb, object, result,
+context), as openedx event-routing-backends does, and a deterministic ``id``: uuid5 over the
+attempt, the subject, the verb and the answer's sequence number, so a resend never duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from tincan import (
+    Activity,
+    ActivityDefinition,
+    ActivityList,
+    Agent,
+    AgentAccount,
+    Context,
+    ContextActivities,
+    Extensions,
+    InteractionComponent,
+    InteractionComponentList,
+    LanguageMap,
+    Result,
+    Score,
+    Statement,
+    Verb,
+)
+
+from xapi import vocabulary as v
+
+JsonObject = dict[str, Any]
+
+STATEMENT_ID_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "urn:socle:xapi:statement")
+"""Namespace of the uuid5 statement ids. Never change it: ids already in LRSs depend on it."""
+
+ResponseValue = str | tuple[str, ...] | tuple[tuple[str, str], ...]
+"""A learner's raw answer: one choice/text, several choices, or (key, value) pairs (qrocm)."""
+
+
+# --- Plain values -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text French first, optionally in English (content files give both when they can)."""
+
+    fr: str
+    en: str | None = None
+
+    def language_map(self) -> dict[str, str]:
+        """The xAPI language map; empty strings are dropped because Ralph refuses them."""
+        values = {"fr": self.fr, "en": self.en}
+        return {lang: text for lang, text in values.items() if text}
+
+
+@dataclass(frozen=True)
+class Learner:
+    """The agent as the LMS knows them; pseudonymous unless the registration shares identity."""
+
+    issuer: str
+    """The platform's issuer (``iss``), used as ``account.homePage``."""
+    sub: str
+    """The LTI ``sub``: stable, opaque, per platform."""
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class LtiContext:
+    """Where the launch came from, copied into the ``<base>/xapi/extensions/lti`` extension."""
+
+    issuer: str
+    deployment_id: str
+    context_id: str | None = None
+    context_title: str | None = None
+    resource_link_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Parcours:
+    """A parcours as statements name it; ``mastery_threshold`` is a fraction 0–1 (50 % → 0.5)."""
+
+    id: str
+    title: Text
+    description: Text | None = None
+    mastery_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One agent's run through one parcours: its UUID is the xAPI ``registration``."""
+
+    id: uuid.UUID
+    learner: Learner
+    lti: LtiContext
+    parcours: Parcours
+    locale: str = "fr"
+
+
+@dataclass(frozen=True)
+class Competence:
+    """A competence of the framework, coded ``1.1`` … ``5.2``."""
+
+    code: str
+    title: Text
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A tube (sujet) of a competence."""
+
+    id: str
+    title: Text
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A skill (acquis): one (tube, level) pair, id ``<tube>-<level>``."""
+
+    id: str
+    level: int
+    description: Text | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A proposal of a qcu/qcm, identified by its 1-based index as a string."""
+
+    id: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenge as an interaction activity.
+
+    ``correct_responses`` are xAPI response patterns (see :func:`format_response`); they are sent
+    only when the registration asks for solutions (``include_solutions``), since solutions are
+    secret by default.
+    """
+
+    id: str
+    type: v.ChallengeType
+    instruction: Text
+    choices: tuple[Choice, ...] = ()
+    correct_responses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answered, skipped or timed-out challenge, ``sequence`` counting from 1 per attempt."""
+
+    sequence: int
+    challenge: Challenge
+    competence: Competence
+    tube: Tube
+    skill: Skill
+    status: v.AnswerStatus
+    response: ResponseValue | None
+    duration: timedelta
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class CompetenceLevel:
+    """The level (0–8) reached in one competence at the end of an attempt."""
+
+    competence: Competence
+    level: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an ended attempt measured: mastery 0–1, duration, levels, Pix-style score."""
+
+    mastery: float
+    duration: timedelta
+    levels: tuple[CompetenceLevel, ...]
+    pix: int
+    timestamp: datetime
+
+
+# --- Formatting helpers -----------------------------------------------------------------------
+
+
+def format_response(challenge_type: v.ChallengeType, value: ResponseValue) -> str:
+    """Write a raw answer in the xAPI interaction format of the challenge's interaction type.
+
+    qcu: ``"2"``; qcm: ``"1[,]3"`` (sorted, the rule ignores order); qroc: the text;
+    qrocm-*: ``"key[:]value[,]key[:]value"`` sorted by key ("other" has no standard format, we
+    reuse the separators of the matching/performance formats).
+    """
+    if challenge_type in ("qcu", "qroc"):
+        if not isinstance(value, str):
+            raise TypeError(f"a {challenge_type} answer is one string, got {value!r}")
+        return value
+    if challenge_type == "qcm":
+        if isinstance(value, str):
+            return value
+        items = [item for item in value if isinstance(item, str)]
+        if len(items) != len(value):
+            raise TypeError(f"a qcm answer is a tuple of choice ids, got {value!r}")
+        return "[,]".join(sorted(items, key=_choice_sort_key))
+    if isinstance(value, str):
+        raise TypeError(f"a {challenge_type} answer is (key, value) pairs, got {value!r}")
+    pairs = [item for item in value if isinstance(item, tuple)]
+    if len(pairs) != len(value):
+        raise TypeError(f"a {challenge_type} answer is (key, value) pairs, got {value!r}")
+    return "[,]".join(f"{key}[:]{text}" for key, text in sorted(pairs))
+
+
+def _choice_sort_key(choice_id: str) -> tuple[int, str]:
+    """Sort ``"10"`` after ``"9"``: choice ids are 1-based indexes written as strings."""
+    return (int(choice_id), "") if choice_id.isdigit() else (10**9, choice_id)
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC, millisecond precision, ``Z``: what LRSs store, so a resend compares equal."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"statement timestamps must be timezone-aware, got naive {value!r}")
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def format_duration(value: timedelta) -> str:
+    """ISO 8601 duration truncated to 0.01 s, as xAPI recommends (``PT1H2M5.12S``)."""
+    if value < timedelta(0):
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    centis = (value.days * 86_400 + value.seconds) * 100 + value.microseconds // 10_000
+    hours, rest = divmod(centis, 360_000)
+    minutes, rest = divmod(rest, 6_000)
+    seconds, hundredths = divmod(rest, 100)
+    text = "PT"
+    if hours:
+        text += f"{hours}H"
+    if minutes:
+        text += f"{minutes}M"
+    if hundredths:
+        text += f"{seconds}.{hundredths:02d}".rstrip("0") + "S"
+    elif seconds or text == "PT":
+        text += f"{seconds}S"
+    return text
+
+
+def statement_id(attempt_id: uuid.UUID, subject: str, verb: str, sequence: int = 0) -> uuid.UUID:
+    """Deterministic id: the same event always gets the same id, so a resend is a no-op."""
+    return uuid.uuid5(STATEMENT_ID_NAMESPACE, f"{attempt_id}|{subject}|{verb}|{sequence}")
+
+
+def finalize(statement: Statement) -> JsonObject:
+    """Serialise with tincan, then correct what tincan gets wrong (see the module docstring)."""
+    data: JsonObject = json.loads(statement.to_json())
+    data.pop("version", None)
+    if isinstance(statement.timestamp, datetime):
+        data["timestamp"] = format_timestamp(statement.timestamp)
+    result = data.get("result")
+    tincan_result = statement.result
+    if isinstance(result, dict) and tincan_result is not None:
+        if isinstance(tincan_result.duration, timedelta):
+            result["duration"] = format_duration(tincan_result.duration)
+        score = result.get("score")
+        if isinstance(score, dict):
+            for key in ("raw", "min", "max"):
+                number = score.get(key)
+                if isinstance(number, float) and number.is_integer():
+                    score[key] = int(number)
+    return data
+
+
+# --- Statement kinds: one method per part -----------------------------------------------------
+
+
+class _StatementKind:
+    """A statement of the profile; subclasses override the parts that differ."""
+
+    verb_concept: v.Concept = v.ATTEMPTED
+
+    def __init__(self, builder: StatementBuilder, attempt: Attempt, timestamp: datetime) -> None:
+        self.builder = builder
+        self.attempt = attempt
+        self.timestamp = timestamp
+
+    # identity ----------------------------------------------------------------------------
+    def subject(self) -> str:
+        """What the statement is about, for the deterministic id (the parcours by default)."""
+        return f"parcours:{self.attempt.parcours.id}"
+
+    def sequence(self) -> int:
+        """The answer sequence number for the id; 0 for once-per-attempt statements."""
+        return 0
+
+    def statement_id(self) -> uuid.UUID:
+        """uuid5 over (attempt, subject, verb, sequence)."""
+        return statement_id(self.attempt.id, self.subject(), self.verb_concept.iri, self.sequence())
+
+    # parts -------------------------------------------------------------------------------
+    def actor(self) -> Agent:
+        """The pseudonymous account; the name only when the registration shares identity.
+
+        An Agent carries exactly one identifier (xAPI "IFI"); the account is ours, so an email,
+        when shared, travels in the context extension ``<base>/xapi/extensions/email`` rather
+        than as a second IFI that every strict LRS would refuse.
+        """
+        learner = self.attempt.learner
+        agent = Agent(account=AgentAccount(home_page=learner.issuer, name=learner.sub))
+        if self.builder.share_identity and learner.name:
+            agent.name = learner.name
+        return agent
+
+    def verb(self) -> Verb:
+        """The ADL verb with its display in French and English."""
+        concept = self.verb_concept
+        return Verb(id=concept.iri, display=LanguageMap(concept.labels))
+
+    def object(self) -> Activity:
+        """The parcours activity, unless a subclass acts on something else."""
+        return self.builder.parcours_activity(self.attempt.parcours)
+
+    def result(self) -> Result | None:
+        """No result unless the statement reports an outcome."""
+        return None
+
+    def context_parents(self) -> list[Activity]:
+        """Parent activities; the parcours for statements about its parts."""
+        return []
+
+    def context_grouping(self) -> list[Activity]:
+        """Grouping activities (competence, tube, skill for answers)."""
+        return []
+
+    def context_extensions(self) -> dict[str, Any]:
+        """Extensions specific to the statement kind, merged with the common LTI one."""
+        return {}
+
+    def context(self) -> Context:
+        """Registration, platform, language, profile category, LTI context and kind extras."""
+        builder = self.builder
+        attempt = self.attempt
+        lti = attempt.lti
+        lti_values = {
+            "iss": lti.issuer,
+            "deployment_id": lti.deployment_id,
+            "context_id": lti.context_id,
+            "context_title": lti.context_title,
+            "resource_link_id": lti.resource_link_id,
+        }
+        extensions: dict[str, Any] = {
+            v.extension_iri(builder.base_url, "lti"): {
+                key: value for key, value in lti_values.items() if value
+            },
+        }
+        if builder.share_identity and attempt.learner.email:
+            extensions[v.extension_iri(builder.base_url, "email")] = attempt.learner.email
+        extensions.update(self.context_extensions())
+        activities = ContextActivities(
+            category=ActivityList([builder.profile_activity()]),
+        )
+        parents = self.context_parents()
+        if parents:
+            activities.parent = ActivityList(parents)
+        grouping = self.context_grouping()
+        if grouping:
+            activities.grouping = ActivityList(grouping)
+        return Context(
+            registration=attempt.id,
+            platform=v.PLATFORM,
+            language=attempt.locale,
+            context_activities=activities,
+            extensions=Extensions(extensions),
+        )
+
+    def build(self) -> JsonObject:
+        """Assemble the parts with tincan and return the finalised JSON object."""
+        statement = Statement(
+            id=self.statement_id(),
+            actor=self.actor(),
+            verb=self.verb(),
+            object=self.object(),
+            context=self.context(),
+            timestamp=_aware(self.timestamp),
+        )
+        result = self.result()
+        if result is not None:
+            statement.result = result
+        return finalize(statement)
+
+
+class _AttemptStarted(_StatementKind):
+    verb_concept = v.ATTEMPTED
+
+
+class _ChallengeAnswered(_StatementKind):
+    verb_concept = v.ANSWERED
+
+    def __init__(self, builder: StatementBuilder, attempt: Attempt, answer: Answer) -> None:
+        super().__init__(builder, attempt, answer.timestamp)
+        if answer.sequence < 1:
+            raise ValueError(f"answer sequence numbers start at 1, got {answer.sequence}")
+        if answer.status not in v.ANSWER_STATUSES:
+            raise ValueError(f"unknown answer status {answer.status!r}")
+        self.answer = answer
+
+    def subject(self) -> str:
+        return f"challenge:{self.answer.challenge.id}"
+
+    def sequence(self) -> int:
+        return self.answer.sequence
+
+    def object(self) -> Activity:
+        challenge = self.answer.challenge
+        definition = ActivityDefinition(
+            name=LanguageMap(challenge.instruction.language_map()),
+            type=v.INTERACTION.iri,
+            interaction_type=v.INTERACTION_TYPE_OF[challenge.type],
+        )
+        if challenge.choices:
+            definition.choices = InteractionComponentList(
+                [
+                    InteractionComponent(
+                        id=choice.id, description=LanguageMap(choice.text.language_map())
+                    )
+                    for choice in challenge.choices
+                ]
+            )
+        if self.builder.include_solutions and challenge.correct_responses:
+            definition.correct_responses_pattern = list(challenge.correct_responses)
+        return Activity(
+            id=v.challenge_iri(self.builder.base_url, challenge.id), definition=definition
+        )
+
+    def result(self) -> Result:
+        answer = self.answer
+        result = Result(
+            success=answer.status == "ok",
+            duration=answer.duration,
+            extensions=Extensions(
+                {v.extension_iri(self.builder.base_url, "answer-status"): answer.status}
+            ),
+        )
+        if answer.response is not None and answer.status in ("ok", "ko"):
+            response = format_response(answer.challenge.type, answer.response)
+            if response:
+                result.response = response
+        return result
+
+    def context_parents(self) -> list[Activity]:
+        return [self.builder.parcours_activity(self.attempt.parcours)]
+
+    def context_grouping(self) -> list[Activity]:
+        answer = self.answer
+        return [
+            self.builder.competence_activity(answer.competence),
+            self.builder.tube_activity(answer.tube),
+            self.builder.skill_activity(answer.skill),
+        ]
+
+    def context_extensions(self) -> dict[str, Any]:
+        return {v.extension_iri(self.builder.base_url, "skill-level"): self.answer.skill.level}
+
+
+class _Progressed(_StatementKind):
+    verb_concept = v.PROGRESSED
+
+    def __init__(
+        self,
+        builder: StatementBuilder,
+        attempt: Attempt,
+        answers_count: int,
+        progress: int,
+        timestamp: datetime,
+    ) -> None:
+        super().__init__(builder, attempt, timestamp)
+        if not 0 <= progress <= 100:
+            raise ValueError(f"progress is a percentage 0–100, got {progress}")
+        if answers_count < 1:
+            raise ValueError(f"a checkpoint follows at least one answer, got {answers_count}")
+        self.answers_count = answers_count
+        self.progress = progress
+
+    def sequence(self) -> int:
+        return self.answers_count
+
+    def result(self) -> Result:
+        return Result(extensions=Extensions({v.CMI5_PROGRESS: self.progress}))
+
+
+class _Completed(_StatementKind):
+    verb_concept = v.COMPLETED
+
+    def __init__(self, builder: StatementBuilder, attempt: Attempt, outcome: Outcome) -> None:
+        super().__init__(builder, attempt, outcome.timestamp)
+        _check_mastery(outcome.mastery)
+        self.outcome = outcome
+
+    def result(self) -> Result:
+        outcome = self.outcome
+        levels = {item.competence.code: _check_level(item.level) for item in outcome.levels}
+        return Result(
+            completion=True,
+            score=Score(scaled=round(outcome.mastery, 4)),
+            duration=outcome.duration,
+            extensions=Extensions(
+                {
+                    v.extension_iri(self.builder.base_url, "levels"): dict(sorted(levels.items())),
+                    v.extension_iri(self.builder.base_url, "pix"): outcome.pix,
+                }
+            ),
+        )
+
+
+class _PassedOrFailed(_StatementKind):
+    def __init__(
+        self, builder: StatementBuilder, attempt: Attempt, outcome: Outcome, threshold: float
+    ) -> None:
+        super().__init__(builder, attempt, outcome.timestamp)
+        _check_mastery(outcome.mastery)
+        _check_mastery(threshold)
+        self.outcome = outcome
+        self.threshold = threshold
+        self.verb_concept = v.PASSED if outcome.mastery >= threshold else v.FAILED
+
+    def result(self) -> Result:
+        return Result(
+            success=self.outcome.mastery >= self.threshold,
+            score=Score(scaled=round(self.outcome.mastery, 4)),
+        )
+
+    def context_extensions(self) -> dict[str, Any]:
+        return {v.CMI5_MASTERY_SCORE: self.threshold}
+
+
+class _CompetenceScored(_StatementKind):
+    verb_concept = v.SCORED
+
+    def __init__(
+        self,
+        builder: StatementBuilder,
+        attempt: Attempt,
+        level: CompetenceLevel,
+        timestamp: datetime,
+    ) -> None:
+        super().__init__(builder, attempt, timestamp)
+        _check_level(level.level)
+        self.level = level
+
+    def subject(self) -> str:
+        return f"competence:{self.level.competence.code}"
+
+    def object(self) -> Activity:
+        return self.builder.competence_activity(self.level.competence)
+
+    def result(self) -> Result:
+        level = self.level.level
+        return Result(
+            score=Score(raw=level, min=0, max=v.MAX_LEVEL, scaled=round(level / v.MAX_LEVEL, 4))
+        )
+
+    def context_parents(self) -> list[Activity]:
+        return [self.builder.parcours_activity(self.attempt.parcours)]
+
+
+def _check_mastery(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"mastery and thresholds are fractions 0–1, got {value}")
+    return value
+
+
+def _check_level(level: int) -> int:
+    if not 0 <= level <= v.MAX_LEVEL:
+        raise ValueError(f"levels run from 0 to {v.MAX_LEVEL}, got {level}")
+    return level
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"statement timestamps must be timezone-aware, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+# --- Public builder ---------------------------------------------------------------------------
+
+
+class StatementBuilder:
+    """Builds every statement of the profile for one tool base URL and one registration policy.
+
+    ``share_identity``: add the learner's name (actor) and email (extension) — only when the
+    platform registration says so. ``include_solutions``: add ``correctResponsesPattern`` to
+    challenges — only when the registration asks for it, solutions being secret otherwise.
+    """
+
+    def __init__(
+        self, base_url: str, *, share_identity: bool = False, include_solutions: bool = False
+    ) -> None:
+        self.base_url = v.normalize_base_url(base_url)
+        self.share_identity = share_identity
+        self.include_solutions = include_solutions
+
+    # activities shared by several statements ---------------------------------------------
+    def parcours_activity(self, parcours: Parcours) -> Activity:
+        """The parcours as an assessment activity with its names."""
+        definition = ActivityDefinition(
+            name=LanguageMap(parcours.title.language_map()), type=v.ASSESSMENT.iri
+        )
+        if parcours.description is not None and parcours.description.language_map():
+            definition.description = LanguageMap(parcours.description.language_map())
+        return Activity(id=v.parcours_iri(self.base_url, parcours.id), definition=definition)
+
+    def competence_activity(self, competence: Competence) -> Activity:
+        """A competence as an objective activity."""
+        return Activity(
+            id=v.competence_iri(self.base_url, competence.code),
+            definition=ActivityDefinition(
+                name=LanguageMap(competence.title.language_map()), type=v.OBJECTIVE.iri
+            ),
+        )
+
+    def tube_activity(self, tube: Tube) -> Activity:
+        """A tube, typed with Socle's own activity type."""
+        return Activity(
+            id=v.tube_iri(self.base_url, tube.id),
+            definition=ActivityDefinition(
+                name=LanguageMap(tube.title.language_map()),
+                type=v.tube_activity_type_iri(self.base_url),
+            ),
+        )
+
+    def skill_activity(self, skill: Skill) -> Activity:
+        """A skill as an objective activity; its name is its description when there is one."""
+        definition = ActivityDefinition(type=v.OBJECTIVE.iri)
+        if skill.description is not None and skill.description.language_map():
+            definition.name = LanguageMap(skill.description.language_map())
+        return Activity(id=v.skill_iri(self.base_url, skill.id), definition=definition)
+
+    def profile_activity(self) -> Activity:
+        """The profile, in ``contextActivities.category`` of every statement."""
+        return Activity(
+            id=v.profile_iri(self.base_url),
+            definition=ActivityDefinition(type=v.PROFILE_TYPE.iri),
+        )
+
+    # one method per statement of the profile ---------------------------------------------
+    def attempt_started(self, attempt: Attempt, timestamp: datetime) -> JsonObject:
+        """``attempted`` the parcours: the attempt starts."""
+        return _AttemptStarted(self, attempt, timestamp).build()
+
+    def challenge_answered(self, attempt: Attempt, answer: Answer) -> JsonObject:
+        """``answered`` a challenge: answered, skipped or timed out."""
+        return _ChallengeAnswered(self, attempt, answer).build()
+
+    def progressed(
+        self, attempt: Attempt, *, answers_count: int, progress: int, timestamp: datetime
+    ) -> JsonObject:
+        """``progressed`` in the parcours: a checkpoint after ``answers_count`` answers."""
+        return _Progressed(self, attempt, answers_count, progress, timestamp).build()
+
+    def completed(self, attempt: Attempt, outcome: Outcome) -> JsonObject:
+        """``completed`` the parcours: mastery, duration, levels, pix."""
+        return _Completed(self, attempt, outcome).build()
+
+    def passed_or_failed(self, attempt: Attempt, outcome: Outcome) -> JsonObject:
+        """``passed`` or ``failed`` against the parcours' mastery threshold (which must exist)."""
+        threshold = attempt.parcours.mastery_threshold
+        if threshold is None:
+            raise ValueError(f"parcours {attempt.parcours.id!r} has no mastery threshold")
+        return _PassedOrFailed(self, attempt, outcome, threshold).build()
+
+    def competence_scored(
+        self, attempt: Attempt, level: CompetenceLevel, timestamp: datetime
+    ) -> JsonObject:
+        """``scored`` a level in one competence."""
+        return _CompetenceScored(self, attempt, level, timestamp).build()
+
+    def attempt_ended(self, attempt: Attempt, outcome: Outcome) -> list[JsonObject]:
+        """All statements of an ending attempt, in order: completed, passed/failed, scored."""
+        statements = [self.completed(attempt, outcome)]
+        if attempt.parcours.mastery_threshold is not None:
+            statements.append(self.passed_or_failed(attempt, outcome))
+        statements.extend(
+            self.competence_scored(attempt, level, outcome.timestamp) for level in outcome.levels
+        )
+        return statements
