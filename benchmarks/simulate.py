@@ -1,0 +1,95 @@
+"""Benchmark: Socle's adaptive algorithm against the Pix-like baseline.
+
+Runs the same simulated population (see lti_tool/domain/simulation.py and
+docs/adaptive-algorithm.md) through both algorithms and checks the targets:
+
+* Socle asks at most 60 % of the baseline's challenges (mean per learner);
+* its exact-level accuracy is at least the baseline's (one point of slack);
+* its within-one accuracy is at least 98 %.
+
+Uses ``content/`` when it holds the parcours, otherwise a synthetic content of the same shape
+generated in memory (the output says which). Exit status 1 when a target is missed.
+
+    .venv/bin/python benchmarks/simulate.py [--learners 1000] [--seed 1] [--synthetic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lti_tool.content import load_content  # noqa: E402
+from lti_tool.domain.adaptive import BaselineAlgorithm, SocleAlgorithm  # noqa: E402
+from lti_tool.domain.simulation import format_table, simulate  # noqa: E402
+from lti_tool.domain.synthetic import SYNTHETIC_PARCOURS, synthetic_content  # noqa: E402
+from lti_tool.domain.target import parcours_view  # noqa: E402
+
+MAX_LENGTH_RATIO = 0.60
+EXACT_SLACK = 0.01
+MIN_WITHIN_ONE = 0.98
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--content-dir", type=Path, default=ROOT / "content")
+    parser.add_argument("--parcours", default="socle-commun")
+    parser.add_argument("--learners", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--synthetic", action="store_true", help="force synthetic content")
+    args = parser.parse_args()
+
+    real = (args.content_dir / "parcours" / f"{args.parcours}.yaml").is_file()
+    if args.synthetic or not real:
+        content = synthetic_content(random.Random(args.seed))
+        parcours = SYNTHETIC_PARCOURS
+        print("SYNTHETIC content (generated in memory, shaped like socle-commun)")
+    else:
+        content = load_content(args.content_dir)
+        parcours = args.parcours
+        print(f"REAL content from {args.content_dir}")
+    view = parcours_view(content, parcours)
+    print(
+        f"parcours {parcours}: {len(view.competences)} competences, "
+        f"{sum(len(c.tubes) for c in view.competences)} tubes, {len(view.skills)} skills, "
+        f"{len(view.challenges)} challenges; {args.learners} learners, seed {args.seed}"
+    )
+    started = time.process_time()
+    baseline, socle = simulate(
+        view,
+        [BaselineAlgorithm(), SocleAlgorithm()],
+        learners=args.learners,
+        seed=args.seed,
+        clock=time.perf_counter,
+    )
+    cpu = time.process_time() - started
+    print(format_table([baseline, socle]))
+    ratio = socle.mean_challenges / baseline.mean_challenges
+    checks = [
+        (
+            f"length ratio {100 * ratio:.1f} % <= {100 * MAX_LENGTH_RATIO:.0f} %",
+            ratio <= MAX_LENGTH_RATIO,
+        ),
+        (
+            f"exact level {100 * socle.exact_accuracy:.1f} % >= baseline "
+            f"{100 * baseline.exact_accuracy:.1f} % - {100 * EXACT_SLACK:.0f} point",
+            socle.exact_accuracy >= baseline.exact_accuracy - EXACT_SLACK,
+        ),
+        (
+            f"within one {100 * socle.within_one_accuracy:.1f} % >= {100 * MIN_WITHIN_ONE:.0f} %",
+            socle.within_one_accuracy >= MIN_WITHIN_ONE,
+        ),
+    ]
+    for label, passed in checks:
+        print(f"{'PASS' if passed else 'FAIL'}  {label}")
+    print(f"CPU time: {cpu:.1f} s")
+    return 0 if all(passed for _, passed in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

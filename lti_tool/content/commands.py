@@ -1,0 +1,243 @@
+"""``socle content lint|stats`` and ``socle simulate``, as click objects.
+
+The lead's ``lti_tool/cli.py`` registers them (``cli.add_command(content)``,
+``cli.add_command(simulate)``). Errors a person can cause end with one clear line and a
+non-zero exit status (``click.ClickException``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from lti_tool.content.loader import lint_content
+from lti_tool.domain.adaptive import BaselineAlgorithm, SocleAlgorithm
+from lti_tool.domain.adaptive.base import Algorithm
+from lti_tool.domain.framework import Content
+from lti_tool.domain.simulation import format_table
+from lti_tool.domain.simulation import simulate as run_simulation
+from lti_tool.domain.synthetic import SYNTHETIC_PARCOURS, synthetic_content
+from lti_tool.domain.target import parcours_view
+
+DEFAULT_CONTENT_DIR = "content"
+
+
+def default_content_dir() -> Path:
+    """``$SOCLE_CONTENT_DIR`` or ``./content``."""
+    return Path(os.environ.get("SOCLE_CONTENT_DIR") or DEFAULT_CONTENT_DIR)
+
+
+content_dir_option = click.option(
+    "--content-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Content directory (default: $SOCLE_CONTENT_DIR, else ./content).",
+)
+
+
+def _load(content_dir: Path | None) -> tuple[Path, Content]:
+    directory = content_dir or default_content_dir()
+    report = lint_content(directory)
+    if report.content is None:
+        count = len(report.errors)
+        first = report.errors[0] if report.errors else "unknown problem"
+        raise click.ClickException(
+            f"invalid content in {directory} ({count} error{'s' if count != 1 else ''}; "
+            f"first: {first}); run 'socle content lint' for the list"
+        )
+    return directory, report.content
+
+
+def _table(rows: Sequence[Sequence[object]]) -> str:
+    """Left-align the first column, right-align the others."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+@click.group("content")
+def content() -> None:
+    """Validate and describe the assessment content (content/)."""
+
+
+@content.command("lint")
+@content_dir_option
+def lint(content_dir: Path | None) -> None:
+    """Check every file; print problems as path:line: message; exit 1 on any error."""
+    directory = content_dir or default_content_dir()
+    report = lint_content(directory)
+    for problem in [*report.errors, *report.warnings]:
+        click.echo(str(problem))
+    if report.errors:
+        raise click.ClickException(
+            f"{directory}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+        )
+    assert report.content is not None
+    loaded = report.content
+    click.echo(
+        f"OK {directory}: {len(loaded.competences)} competences, {len(loaded.tubes)} tubes, "
+        f"{len(loaded.skills)} skills, {len(loaded.challenges)} challenges, "
+        f"{len(loaded.tutorials)} tutorials, {len(loaded.parcours)} parcours, "
+        f"{len(loaded.job_profiles)} job profiles, {len(report.warnings)} warning(s)"
+    )
+
+
+@content.command("stats")
+@content_dir_option
+def stats(content_dir: Path | None) -> None:
+    """Counts per area, competence, level and challenge type, and per parcours."""
+    _, loaded = _load(content_dir)
+    click.echo(stats_report(loaded))
+
+
+def stats_report(loaded: Content) -> str:
+    """The text printed by ``socle content stats`` (served = status validated)."""
+    sections: list[str] = []
+    rows: list[list[object]] = [["competence", "tubes", "skills", "challenges", "served"]]
+    area_rows: list[list[object]] = [["area", "competences", "tubes", "skills", "challenges"]]
+    for area in loaded.areas:
+        area_counts = Counter[str]()
+        for code in area.competence_codes:
+            tubes = loaded.tubes_of_competence(code)
+            skills = [skill for tube in tubes for skill in tube.skills]
+            challenges = [c for skill in skills for c in skill.challenges]
+            served = sum(1 for c in challenges if c.is_served)
+            rows.append([code, len(tubes), len(skills), len(challenges), served])
+            area_counts.update(tubes=len(tubes), skills=len(skills), challenges=len(challenges))
+        area_rows.append(
+            [
+                f"{area.code} {area.title.fr}",
+                len(area.competence_codes),
+                area_counts["tubes"],
+                area_counts["skills"],
+                area_counts["challenges"],
+            ]
+        )
+    sections.extend([_table(area_rows), _table(rows)])
+    level_skills = Counter(skill.level for skill in loaded.skills.values())
+    level_challenges = Counter(
+        loaded.skills[c.skill_id].level for c in loaded.challenges.values() if c.is_served
+    )
+    sections.append(
+        _table(
+            [["level", "skills", "served challenges"]]
+            + [
+                [level, level_skills[level], level_challenges[level]]
+                for level in sorted(level_skills)
+            ]
+        )
+    )
+    types = Counter(c.type.value for c in loaded.challenges.values())
+    served_types = Counter(c.type.value for c in loaded.challenges.values() if c.is_served)
+    sections.append(
+        _table(
+            [["type", "challenges", "served"]]
+            + [[kind, types[kind], served_types[kind]] for kind in sorted(types)]
+        )
+    )
+    parcours_rows: list[list[object]] = [
+        ["parcours", "competences", "tubes", "target skills", "served challenges"]
+    ]
+    for parcours_id in sorted(loaded.parcours):
+        view = parcours_view(loaded, parcours_id)
+        parcours_rows.append(
+            [
+                parcours_id,
+                len(view.competences),
+                sum(len(c.tubes) for c in view.competences),
+                len(view.skills),
+                len(view.challenges),
+            ]
+        )
+    sections.append(_table(parcours_rows))
+    return "\n\n".join(sections)
+
+
+@click.command("simulate")
+@content_dir_option
+@click.option("--parcours", "parcours_id", default="socle-commun", show_default=True)
+@click.option("--learners", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["baseline", "socle", "both"]),
+    default="both",
+    show_default=True,
+)
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="Use generated content shaped like socle-commun instead of the content directory.",
+)
+def simulate(
+    *,
+    content_dir: Path | None,
+    parcours_id: str,
+    learners: int,
+    seed: int,
+    algorithm: str,
+    synthetic: bool,
+) -> None:
+    """Run simulated learners through the adaptive engine; print accuracy vs. test length."""
+    if synthetic:
+        loaded = synthetic_content(random.Random(seed))
+        parcours_id = SYNTHETIC_PARCOURS
+        source = "synthetic content (generated in memory)"
+    else:
+        directory, loaded = _load(content_dir)
+        source = str(directory)
+    if parcours_id not in loaded.parcours:
+        known = ", ".join(sorted(loaded.parcours)) or "none"
+        raise click.ClickException(f"unknown parcours '{parcours_id}' (known: {known})")
+    view = parcours_view(loaded, parcours_id)
+    algorithms: list[Algorithm] = []
+    if algorithm in ("baseline", "both"):
+        algorithms.append(BaselineAlgorithm())
+    if algorithm in ("socle", "both"):
+        algorithms.append(SocleAlgorithm())
+    click.echo(
+        f"{source}: parcours {parcours_id}, {len(view.competences)} competences, "
+        f"{len(view.skills)} target skills, {len(view.challenges)} challenges; "
+        f"{learners} learners, seed {seed}"
+    )
+    step = max(1, learners // 10)
+
+    def report_progress(done: int) -> None:
+        if done % step == 0 or done == learners:
+            click.echo(f"  {done}/{learners} learners", err=True)
+
+    started = time.process_time()
+    reports = run_simulation(
+        view,
+        algorithms,
+        learners=learners,
+        seed=seed,
+        clock=time.perf_counter,
+        progress=report_progress,
+    )
+    click.echo(format_table(reports))
+    if len(reports) == 2:
+        baseline, socle = reports
+        ratio = socle.mean_challenges / baseline.mean_challenges if baseline.mean_challenges else 0
+        click.echo(
+            f"socle asks {100 * ratio:.0f} % of the baseline's challenges; exact level "
+            f"{100 * (socle.exact_accuracy - baseline.exact_accuracy):+.1f} points"
+        )
+    click.echo(f"CPU time: {time.process_time() - started:.1f} s")
+
+
+__all__ = ["content", "simulate", "stats_report"]

@@ -1,0 +1,710 @@
+"""Socle's adaptive algorithm: Bayesian ability per competence, informative items, early stop.
+
+The reasoning is in ``docs/adaptive-algorithm.md``; in short:
+
+* **Model.** Each competence has an ability ``θ`` on the level scale: a skill of level ``ℓ`` is
+  mastered when ``θ ≥ ℓ``. A challenge is answered correctly with probability
+  ``c + (1 - c - s) · logistic(a · (θ - b))`` (3PL with slip): ``b`` is the skill level (or a
+  calibrated difficulty), ``a`` a discrimination, ``c`` the chance of guessing (``1/n`` for a
+  ``qcu`` with ``n`` proposals, much less for free text), ``s`` the chance of a slip.
+* **Posterior on a grid.** ``θ`` lives on a grid of eighths of a level. The prior of one
+  competence is a normal centred on what the *other* competences say about the person's general
+  level (a normal–normal hierarchy): people good at some competences tend to be good at others,
+  so measuring broadly also speeds up each competence.
+* **Level, knowledge elements.** A skill not asked is inferred validated when
+  ``P(θ ≥ ℓ) ≥ 0.5``, failed otherwise; asked skills keep their direct answer (when two answers
+  to a skill disagree, the posterior decides). The level is then scored exactly as Pix does.
+* **Item selection.** Competences are visited in turns (fewest answers first) so an agent who
+  stops midway has been measured broadly. In the chosen competence the challenge that most
+  reduces the expected entropy of the *level* is asked, with a preference for tubes measured
+  less and for skills not asked yet; near-ties are drawn at random (exposure control).
+* **Stopping.** A competence is done when the probability that its reported level is right is
+  at least ``confidence`` (and it had ``min_per_competence`` answers), or after
+  ``max_per_competence`` answers, or when nothing is left to ask. The attempt ends when every
+  competence is done.
+
+Deterministic for given answers and random generator; stateless like every algorithm here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+import random
+import weakref
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from lti_tool.domain.adaptive.base import pick_challenge
+from lti_tool.domain.answers import (
+    Answer,
+    KnowledgeElement,
+    KnowledgeSource,
+    KnowledgeStatus,
+)
+from lti_tool.domain.framework import Challenge, ChallengeType, Skill
+from lti_tool.domain.scoring import MAX_POINTS_PER_SKILL, POINTS_PER_LEVEL
+from lti_tool.domain.target import CompetenceTarget, ParcoursView
+
+GRID_LOW = -1.0
+GRID_STEP = 0.125
+#: The grid extends this far above the highest target level (room for "above the target").
+GRID_MARGIN = 1.5
+#: Population prior of the general level (agents: mostly levels 1–3, some far beyond).
+PRIOR_MEAN = 2.5
+PRIOR_GENERAL_SD = 1.5
+#: Spread of one person's competences around their general level.
+PRIOR_COMPETENCE_SD = 0.8
+DEFAULT_DISCRIMINATION = 1.7
+DEFAULT_SLIP = 0.05
+#: Chance of answering a free-text field right without the skill.
+FREE_TEXT_GUESS = 0.02
+#: Spread of tubes and skills around the competence ability (levels).
+TUBE_SPREAD = 0.4
+#: Guessing used for answers to challenges no longer in the content (archived since).
+UNKNOWN_GUESS = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class SocleSettings:
+    """Tuning knobs; the defaults are the ones measured in ``benchmarks/simulate.py``."""
+
+    #: Stop a competence when its reported level is the right one with this probability...
+    confidence: float = 0.45
+    #: ...and the probability that it is off by at most one level reaches this.
+    within_one: float = 0.95
+    min_per_competence: int = 2
+    max_per_competence: int = 5
+    borrow_strength: bool = True
+    #: Candidates within this relative margin of the best are drawn at random.
+    exposure_margin: float = 0.05
+    #: Score factor per answer a tube has over the least-asked tube of its competence.
+    tube_balance: float = 0.8
+    #: Score factor for a skill already asked (another of its challenges).
+    repeat_skill: float = 0.5
+    #: Score factor for a challenge the agent saw in an earlier attempt.
+    seen_before: float = 0.5
+    #: Assumed sd (in levels) of a tube's or skill's difficulty for a person around the
+    #: competence ability; turns the level into a distribution given ``θ``.
+    spread: float = TUBE_SPREAD
+
+
+def default_guessing(challenge: Challenge) -> float:
+    """Chance of a right answer without the skill, from the challenge's form alone."""
+    if challenge.type is ChallengeType.QCU:
+        return 1.0 / max(2, len(challenge.proposals))
+    if challenge.type is ChallengeType.QCM:
+        return 1.0 / ((1 << max(2, len(challenge.proposals))) - 1)
+    if challenge.type is ChallengeType.QROCM_IND:
+        guess = 1.0
+        for field in challenge.fields:
+            guess *= 1.0 / len(field.options) if field.options else FREE_TEXT_GUESS
+        return max(guess, 0.001)
+    return FREE_TEXT_GUESS
+
+
+def item_parameters(challenge: Challenge, level: int) -> tuple[float, float, float, float]:
+    """``(a, b, c, s)`` of a challenge measuring a skill of ``level``.
+
+    Calibrated values win; otherwise the difficulty is the skill level and the guessing comes
+    from the challenge type.
+    """
+    calibration = challenge.calibration
+    if calibration is None:
+        return DEFAULT_DISCRIMINATION, float(level), default_guessing(challenge), DEFAULT_SLIP
+    return (
+        calibration.discrimination or DEFAULT_DISCRIMINATION,
+        calibration.difficulty,
+        default_guessing(challenge) if calibration.guessing is None else calibration.guessing,
+        DEFAULT_SLIP if calibration.slip is None else calibration.slip,
+    )
+
+
+Curve = tuple[float, ...]
+
+
+def _success_curves(
+    grid: Sequence[float], parameters: tuple[float, float, float, float]
+) -> tuple[Curve, Curve]:
+    """``P(right | θ)`` and ``P(wrong | θ)`` on the grid."""
+    a, b, c, s = parameters
+    right = tuple(c + (1.0 - c - s) / (1.0 + math.exp(-a * (theta - b))) for theta in grid)
+    return right, tuple(1.0 - p for p in right)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    challenge: Challenge
+    skill: Skill
+    tube_id: str
+    competence: int
+    curve: Curve
+    miss: Curve
+
+
+@dataclass(frozen=True, slots=True)
+class _CompetenceModel:
+    target: CompetenceTarget
+    #: Reachable levels, ascending.
+    levels: tuple[int, ...]
+    #: Per level: the grid range ``[start, start + len(values))`` where ``P(level | θ)`` is not
+    #: negligible, and those probabilities (a contiguous band: cheap dot products).
+    level_rows: tuple[tuple[int, int, tuple[float, ...]], ...]
+    #: ``(skill, first grid index where θ ≥ skill level)``.
+    thresholds: tuple[tuple[Skill, int], ...]
+    #: Points per skill, scaled to integers (exact Pix arithmetic without ``Fraction``).
+    weights: dict[str, int]
+    #: ``(skill id, threshold index, points, tube id, level)`` per skill, for the hot loop.
+    rows: tuple[tuple[str, int, int, str, int], ...]
+    skills: dict[str, Skill]
+    level_unit: int
+    items: tuple[_Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    grid: tuple[float, ...]
+    competences: tuple[_CompetenceModel, ...]
+    competence_of_skill: dict[str, int]
+    items: dict[str, _Item]
+    curves: dict[tuple[float, float, float, float], tuple[Curve, Curve]]
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _level_distribution(
+    theta: float,
+    target: CompetenceTarget,
+    weights: dict[str, int],
+    unit: int,
+    spread: float,
+) -> dict[int, float]:
+    """``P(level | θ)`` when each tube sits ``N(0, spread²)`` away from the competence.
+
+    Within a tube, skills are mastered up to the person's tube ability; tubes are independent,
+    so the distribution of points is the convolution of the tubes' distributions.
+    """
+    points: dict[int, float] = {0: 1.0}
+    for tube in target.tubes:
+        outcomes: dict[int, float] = {}
+        cumulative = 0
+        previous = 1.0
+        for skill in tube.skills:
+            reach = (
+                _normal_cdf((theta - skill.level) / spread)
+                if spread > 0
+                else float(theta >= skill.level - 1e-9)
+            )
+            if previous - reach > 0:
+                outcomes[cumulative] = outcomes.get(cumulative, 0.0) + previous - reach
+            cumulative += weights[skill.id]
+            previous = reach
+        outcomes[cumulative] = outcomes.get(cumulative, 0.0) + previous
+        combined: dict[int, float] = {}
+        for total, p in points.items():
+            for extra, q in outcomes.items():
+                combined[total + extra] = combined.get(total + extra, 0.0) + p * q
+        points = combined
+    levels: dict[int, float] = {}
+    for total, p in points.items():
+        level = min(total // unit, target.max_level)
+        levels[level] = levels.get(level, 0.0) + p
+    return levels
+
+
+def _build_model(view: ParcoursView, spread: float) -> _Model:
+    top = max((competence.max_level for competence in view.competences), default=1)
+    size = round((top + GRID_MARGIN - GRID_LOW) / GRID_STEP) + 1
+    grid = tuple(round(GRID_LOW + k * GRID_STEP, 10) for k in range(size))
+    curves: dict[tuple[float, float, float, float], tuple[Curve, Curve]] = {}
+    items: dict[str, _Item] = {}
+    competences: list[_CompetenceModel] = []
+    competence_of_skill: dict[str, int] = {}
+    for index, target in enumerate(view.competences):
+        skills = target.skills
+        per_level: dict[int, int] = {}
+        for skill in skills:
+            per_level[skill.level] = per_level.get(skill.level, 0) + 1
+        scale = math.lcm(*per_level.values()) if per_level else 1
+        weights = {
+            skill.id: min(
+                MAX_POINTS_PER_SKILL * scale, POINTS_PER_LEVEL * scale // per_level[skill.level]
+            )
+            for skill in skills
+        }
+        unit = POINTS_PER_LEVEL * scale
+        table = [_level_distribution(theta, target, weights, unit, spread) for theta in grid]
+        rows: dict[int, tuple[int, int, tuple[float, ...]]] = {}
+        for level in sorted({level for column in table for level in column}):
+            present = [k for k, column in enumerate(table) if column.get(level, 0.0) > 1e-6]
+            if present:
+                first, last = present[0], present[-1] + 1
+                band = tuple(table[k].get(level, 0.0) for k in range(first, last))
+                rows[level] = (first, last, band)
+        levels = tuple(sorted(rows))
+        thresholds = tuple(
+            (skill, next((k for k, t in enumerate(grid) if t >= skill.level - 1e-9), size))
+            for skill in skills
+        )
+        competence_items: list[_Item] = []
+        for tube in target.tubes:
+            for skill in tube.skills:
+                competence_of_skill[skill.id] = index
+                for challenge in skill.served_challenges:
+                    parameters = item_parameters(challenge, skill.level)
+                    pair = curves.get(parameters)
+                    if pair is None:
+                        pair = curves[parameters] = _success_curves(grid, parameters)
+                    item = _Item(challenge, skill, tube.tube.id, index, *pair)
+                    items[challenge.id] = item
+                    competence_items.append(item)
+        competences.append(
+            _CompetenceModel(
+                target=target,
+                levels=levels,
+                level_rows=tuple(rows[level] for level in levels),
+                thresholds=thresholds,
+                weights=weights,
+                rows=tuple(
+                    (skill.id, start, weights[skill.id], skill.tube_id, skill.level)
+                    for skill, start in thresholds
+                ),
+                skills={skill.id: skill for skill in skills},
+                level_unit=unit,
+                items=tuple(competence_items),
+            )
+        )
+    return _Model(grid, tuple(competences), competence_of_skill, items, curves)
+
+
+def _level_masses(cm: _CompetenceModel, weights: Sequence[float]) -> list[float]:
+    """``P(level)`` for each reachable level under (unnormalised) grid ``weights``."""
+    return [
+        sum(map(operator.mul, weights[start:stop], band)) for start, stop, band in cm.level_rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CompetenceEstimate:
+    """What the engine believes about one competence after the answers so far."""
+
+    code: str
+    answers: int
+    mean: float
+    sd: float
+    level: int
+    confidence: float
+    done: bool
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Answers of one competence, accumulated in one pass over the attempt."""
+
+    likelihood: list[float] | None = None
+    count: int = 0
+    direct: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+    tube_counts: dict[str, int] = field(default_factory=dict)
+    #: Per tube: right answers minus wrong ones (which tube is easier for this person).
+    tube_balance: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompetenceState:
+    """Everything derived for one competence from the answers so far."""
+
+    model: _CompetenceModel
+    tally: _Tally
+    posterior: list[float]
+    level_masses: list[float]
+    #: Skill id -> (validated, deciding challenge or ``None`` when inferred).
+    decisions: dict[str, tuple[bool, str | None]]
+    level: int
+    confidence: float
+    #: Asked skills whose answers contradict the posterior, most surprising first.
+    conflicts: tuple[Skill, ...]
+    done: bool
+
+    @property
+    def mode(self) -> int:
+        """The most probable level."""
+        best = max(range(len(self.level_masses)), key=self.level_masses.__getitem__)
+        return self.model.levels[best]
+
+
+def _decide_direct(outcomes: list[tuple[str, bool]], p_mastered: float) -> tuple[bool, str]:
+    """An asked skill keeps its answer; if two answers to it disagree, the posterior decides.
+
+    The deciding challenge is the latest answer agreeing with the decision.
+    """
+    statuses = {ok for _, ok in outcomes}
+    validated = outcomes[0][1] if len(statuses) == 1 else p_mastered >= 0.5
+    return validated, next(cid for cid, ok in reversed(outcomes) if ok == validated)
+
+
+def _tail(weights: Sequence[float]) -> list[float]:
+    """``tail[k] = sum(weights[k:])``, with a final 0, so any slice sum is one subtraction."""
+    tail = list(itertools.accumulate(reversed(weights)))
+    tail.reverse()
+    tail.append(0.0)
+    return tail
+
+
+def _entropy(masses: Sequence[float], total: float) -> float:
+    if total <= 0.0:
+        return 0.0
+    result = 0.0
+    for mass in masses:
+        if mass > 0.0:
+            p = mass / total
+            result -= p * math.log(p)
+    return result
+
+
+class SocleAlgorithm:
+    """Bayesian per-competence adaptive algorithm (see module docstring)."""
+
+    name = "socle"
+
+    def __init__(self, settings: SocleSettings | None = None) -> None:
+        self.settings = settings or SocleSettings()
+        self._models: weakref.WeakKeyDictionary[ParcoursView, _Model] = weakref.WeakKeyDictionary()
+
+    def _model(self, view: ParcoursView) -> _Model:
+        model = self._models.get(view)
+        if model is None:
+            model = _build_model(view, self.settings.spread)
+            self._models[view] = model
+        return model
+
+    # --- state -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _curves_for(model: _Model, view: ParcoursView, answer: Answer) -> tuple[Curve, Curve]:
+        """Curves of an answered challenge; nominal ones if it left the content since."""
+        item = model.items.get(answer.challenge_id)
+        if item is not None:
+            return item.curve, item.miss
+        level = view.skills[answer.skill_id].level
+        parameters = (DEFAULT_DISCRIMINATION, float(level), UNKNOWN_GUESS, DEFAULT_SLIP)
+        pair = model.curves.get(parameters)
+        if pair is None:
+            pair = model.curves[parameters] = _success_curves(model.grid, parameters)
+        return pair
+
+    def _tallies(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_Tally]:
+        model = self._model(view)
+        tallies = [_Tally() for _ in model.competences]
+        for answer in answers:
+            index = model.competence_of_skill.get(answer.skill_id)
+            if index is None:
+                continue
+            tally = tallies[index]
+            right, wrong = self._curves_for(model, view, answer)
+            ok = answer.is_correct
+            factor = right if ok else wrong
+            if tally.likelihood is None:
+                tally.likelihood = list(factor)
+            else:
+                tally.likelihood = list(map(operator.mul, tally.likelihood, factor))
+                if tally.count % 16 == 15:  # renormalise long attempts before they underflow
+                    peak = max(tally.likelihood)
+                    tally.likelihood = [x / peak for x in tally.likelihood]
+            tally.count += 1
+            tally.direct.setdefault(answer.skill_id, []).append((answer.challenge_id, ok))
+            tube_id = view.tube_of_skill[answer.skill_id].tube.id
+            tally.tube_counts[tube_id] = tally.tube_counts.get(tube_id, 0) + 1
+            tally.tube_balance[tube_id] = tally.tube_balance.get(tube_id, 0) + (1 if ok else -1)
+        return tallies
+
+    def _priors(
+        self, grid: Sequence[float], tallies: Sequence[_Tally]
+    ) -> list[tuple[float, float]]:
+        """Normal prior ``(mean, variance)`` of each competence.
+
+        Hierarchical: ``θ_c = g + u_c`` with ``g ~ N(PRIOR_MEAN, PRIOR_GENERAL_SD²)`` and
+        ``u_c ~ N(0, PRIOR_COMPETENCE_SD²)``. Each *other* measured competence contributes its
+        likelihood's mean and variance (plus ``PRIOR_COMPETENCE_SD²``) as a measurement of
+        ``g``; the competence's own answers are left out so they are not counted twice.
+        """
+        general_var = PRIOR_GENERAL_SD**2
+        competence_var = PRIOR_COMPETENCE_SD**2
+        if not self.settings.borrow_strength:
+            return [(PRIOR_MEAN, general_var + competence_var)] * len(tallies)
+        squares = [t * t for t in grid]
+        measures: list[tuple[float, float] | None] = []
+        for tally in tallies:
+            if tally.likelihood is None:
+                measures.append(None)
+                continue
+            weights = tally.likelihood
+            total = sum(weights)
+            mean = sum(map(operator.mul, grid, weights)) / total
+            second = sum(map(operator.mul, squares, weights)) / total
+            measures.append((mean, max(second - mean * mean, 0.0) + competence_var))
+        precision_all = 1.0 / general_var
+        weighted_all = PRIOR_MEAN / general_var
+        for measure in measures:
+            if measure is not None:
+                precision_all += 1.0 / measure[1]
+                weighted_all += measure[0] / measure[1]
+        priors: list[tuple[float, float]] = []
+        for measure in measures:
+            precision, weighted = precision_all, weighted_all
+            if measure is not None:
+                precision -= 1.0 / measure[1]
+                weighted -= measure[0] / measure[1]
+            priors.append((weighted / precision, 1.0 / precision + competence_var))
+        return priors
+
+    def _prepare(
+        self, view: ParcoursView, answers: Sequence[Answer]
+    ) -> tuple[_Model, list[tuple[_CompetenceModel, _Tally, tuple[float, float]]]]:
+        """Tallies and priors of every competence: the cheap part, always needed."""
+        model = self._model(view)
+        tallies = self._tallies(view, answers)
+        priors = self._priors(model.grid, tallies)
+        return model, list(zip(model.competences, tallies, priors, strict=True))
+
+    def _state(
+        self,
+        grid: Sequence[float],
+        cm: _CompetenceModel,
+        tally: _Tally,
+        prior: tuple[float, float],
+    ) -> _CompetenceState:
+        """Posterior and decisions of one competence: the costly part, computed on demand."""
+        mean, var = prior
+        weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
+        if tally.likelihood is not None:
+            weights = list(map(operator.mul, weights, tally.likelihood))
+        scale = 1.0 / sum(weights)
+        return self._settle(cm, tally, [w * scale for w in weights])
+
+    def _states(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_CompetenceState]:
+        model, prepared = self._prepare(view, answers)
+        return [self._state(model.grid, cm, tally, prior) for cm, tally, prior in prepared]
+
+    def _settle(
+        self, cm: _CompetenceModel, tally: _Tally, posterior: list[float]
+    ) -> _CompetenceState:
+        """Decide every skill so that the reported level is the most probable one.
+
+        Asked skills keep their answers. The others are validated in decreasing order of
+        ``P(θ ≥ level)`` (ties: the tube with the better answers first), as many as needed to
+        reach the most probable level — as close as possible to the plain ``P ≥ 0.5`` rule.
+        """
+        tail = _tail(posterior)
+        masses = _level_masses(cm, posterior)
+        mode = cm.levels[max(range(len(masses)), key=masses.__getitem__)]
+        decisions: dict[str, tuple[bool, str | None]] = {}
+        conflicts: list[tuple[float, str]] = []
+        points = 0
+        inferred: list[tuple[float, int, int, str, int]] = []
+        direct = tally.direct
+        balance = tally.tube_balance
+        for sid, start, weight, tube_id, level in cm.rows:
+            p_mastered = tail[start]
+            outcomes = direct.get(sid)
+            if outcomes:
+                validated, source = _decide_direct(outcomes, p_mastered)
+                decisions[sid] = (validated, source)
+                if validated != (p_mastered >= 0.5):
+                    conflicts.append((0.5 - abs(p_mastered - 0.5), sid))
+                if validated:
+                    points += weight
+            else:
+                inferred.append((-p_mastered, -balance.get(tube_id, 0), level, sid, weight))
+        inferred.sort()
+        plain = sum(1 for entry in inferred if entry[0] <= -0.5)
+        unit, cap = cm.level_unit, cm.target.max_level
+        best_option = (abs(min(points // unit, cap) - mode), plain, 0)
+        running = points
+        for j, entry in enumerate(inferred, start=1):
+            running += entry[4]
+            option = (abs(min(running // unit, cap) - mode), abs(j - plain), j)
+            best_option = min(best_option, option)
+        chosen = best_option[2]
+        for j, entry in enumerate(inferred):
+            decisions[entry[3]] = (j < chosen, None)
+            if j < chosen:
+                points += entry[4]
+        level = min(points // unit, cap)
+        confidence = masses[cm.levels.index(level)] if level in cm.levels else 0.0
+        settings = self.settings
+        index = cm.levels.index(level) if level in cm.levels else -1
+        near = sum(masses[max(0, index - 1) : index + 2]) if index >= 0 else 0.0
+        done = tally.count >= settings.max_per_competence or (
+            tally.count >= settings.min_per_competence
+            and confidence >= settings.confidence
+            and near >= settings.within_one
+        )
+        return _CompetenceState(
+            model=cm,
+            tally=tally,
+            posterior=posterior,
+            level_masses=masses,
+            decisions=decisions,
+            level=level,
+            confidence=confidence,
+            conflicts=tuple(cm.skills[sid] for _, sid in sorted(conflicts)),
+            done=done,
+        )
+
+    @staticmethod
+    def _available(state: _CompetenceState, asked: Collection[str]) -> list[_Item]:
+        return [item for item in state.model.items if item.challenge.id not in asked]
+
+    def _finished(self, state: _CompetenceState, asked: Collection[str]) -> bool:
+        return state.done or not self._available(state, asked)
+
+    # --- public API ------------------------------------------------------------------------
+
+    def estimates(self, view: ParcoursView, answers: Sequence[Answer]) -> list[CompetenceEstimate]:
+        """Per competence: posterior mean and sd, reported level and its probability."""
+        grid = self._model(view).grid
+        asked = {answer.challenge_id for answer in answers}
+        result: list[CompetenceEstimate] = []
+        for state in self._states(view, answers):
+            mean = sum(t * p for t, p in zip(grid, state.posterior, strict=True))
+            var = sum((t - mean) ** 2 * p for t, p in zip(grid, state.posterior, strict=True))
+            result.append(
+                CompetenceEstimate(
+                    code=state.model.target.code,
+                    answers=state.tally.count,
+                    mean=mean,
+                    sd=math.sqrt(var),
+                    level=state.level,
+                    confidence=state.confidence,
+                    done=self._finished(state, asked),
+                )
+            )
+        return result
+
+    def knowledge_elements(
+        self, view: ParcoursView, answers: Sequence[Answer]
+    ) -> list[KnowledgeElement]:
+        """Direct elements for asked skills, inferred ones for the others (see ``_settle``).
+
+        Competences without any answer get no element: they were not measured.
+        """
+        elements: list[KnowledgeElement] = []
+        for state in self._states(view, answers):
+            if state.tally.count == 0:
+                continue
+            for skill, _ in state.model.thresholds:
+                validated, source = state.decisions[skill.id]
+                elements.append(
+                    KnowledgeElement(
+                        skill.id,
+                        KnowledgeStatus.VALIDATED if validated else KnowledgeStatus.FAILED,
+                        KnowledgeSource.INFERRED if source is None else KnowledgeSource.DIRECT,
+                        source,
+                    )
+                )
+        return elements
+
+    def next_challenge(
+        self,
+        view: ParcoursView,
+        answers: Sequence[Answer],
+        rng: random.Random,
+        *,
+        seen: Collection[str] = frozenset(),
+    ) -> Challenge | None:
+        """The most informative challenge of the least-measured open competence."""
+        asked = {answer.challenge_id for answer in answers}
+        settings = self.settings
+        model, prepared = self._prepare(view, answers)
+        askable = sorted(
+            (tally.count, index)
+            for index, (cm, tally, _) in enumerate(prepared)
+            if tally.count < settings.max_per_competence
+            and any(item.challenge.id not in asked for item in cm.items)
+        )
+        # Visit competences by number of answers: the first group with an open competence is
+        # the one to measure, so competences with more answers never need their posterior.
+        for count, group in itertools.groupby(askable, key=operator.itemgetter(0)):
+            open_states: list[tuple[int, _CompetenceState | None]] = []
+            for _, index in group:
+                cm, tally, prior = prepared[index]
+                if count < settings.min_per_competence:
+                    open_states.append((index, None))
+                    continue
+                state = self._state(model.grid, cm, tally, prior)
+                if not state.done:
+                    open_states.append((index, state))
+            if open_states:
+                index, chosen = rng.choice(open_states)
+                if chosen is None:
+                    chosen = self._state(model.grid, *prepared[index])
+                return self._choose(chosen, asked, seen, rng)
+        return None
+
+    def _choose(
+        self,
+        state: _CompetenceState,
+        asked: Collection[str],
+        seen: Collection[str],
+        rng: random.Random,
+    ) -> Challenge:
+        available = self._available(state, asked)
+        if state.conflicts and state.mode != state.level:
+            # A surprising answer (slip or lucky guess) moves the reported level away from the
+            # most probable one: ask that skill again with another challenge, if it has one.
+            for skill in state.conflicts:
+                retry = [item.challenge for item in available if item.skill.id == skill.id]
+                if retry:
+                    chosen = pick_challenge(retry, asked, seen, rng)
+                    assert chosen is not None
+                    return chosen
+        posterior = state.posterior
+        cm = state.model
+        masses = state.level_masses
+        entropy_now = _entropy(masses, 1.0)
+        tube_counts = state.tally.tube_counts
+        least = min(tube_counts.get(t.tube.id, 0) for t in cm.target.tubes)
+        settings = self.settings
+        gains: dict[int, float] = {}
+        scored: list[tuple[float, _Item]] = []
+        for item in available:
+            gain = gains.get(id(item.curve))
+            if gain is None:
+                ok_weights = list(map(operator.mul, posterior, item.curve))
+                p_ok = sum(ok_weights)
+                ok_masses = _level_masses(cm, ok_weights)
+                ko_masses = [m - o for m, o in zip(masses, ok_masses, strict=True)]
+                expected = p_ok * _entropy(ok_masses, p_ok) + (1.0 - p_ok) * _entropy(
+                    ko_masses, 1.0 - p_ok
+                )
+                gain = gains[id(item.curve)] = max(0.0, entropy_now - expected)
+            factor = settings.tube_balance ** (tube_counts.get(item.tube_id, 0) - least)
+            if item.skill.id in state.tally.direct:
+                factor *= settings.repeat_skill
+            if item.challenge.id in seen:
+                factor *= settings.seen_before
+            scored.append((gain * factor, item))
+        best = max(score for score, _ in scored)
+        threshold = best * (1.0 - settings.exposure_margin)
+        top = sorted(
+            (item for score, item in scored if score >= threshold),
+            key=lambda item: item.challenge.id,
+        )
+        return rng.choice(top).challenge
+
+    def progress(self, view: ParcoursView, answers: Sequence[Answer]) -> int:
+        """Mean over competences of: 1 when done, else answers / maximum per competence."""
+        asked = {answer.challenge_id for answer in answers}
+        states = self._states(view, answers)
+        if not states:
+            return 100
+        shares = [
+            1.0
+            if self._finished(state, asked)
+            else min(0.9, state.tally.count / self.settings.max_per_competence)
+            for state in states
+        ]
+        return round(100 * sum(shares) / len(shares))

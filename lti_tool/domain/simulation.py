@@ -1,0 +1,330 @@
+"""Simulated learners: how many challenges each algorithm asks, and how right it is.
+
+A simulated *world* gives every skill and challenge hidden "true" parameters that differ from
+what the algorithms assume (difficulties scattered around the nominal level, discriminations
+and slips drawn per challenge). A simulated *learner* has a general level, a true ability per
+competence scattered around it and a true ability per tube scattered around that.
+
+True level of a learner in a competence: the level Pix-style scoring gives when every target
+skill is settled by the truth — a skill is mastered when the learner's ability in its tube is
+at least the skill's true difficulty, i.e. when ``P(correct without guess or slip) ≥ 0.5``.
+
+Answers are drawn from ``guess + (1 - guess - slip) · logistic(a · (ability - difficulty))``.
+
+Population (documented in docs/adaptive-algorithm.md): the general level is uniform on
+``[-0.5, top + 0.5]`` (``top`` = highest target level), so true levels span 0..top about
+evenly; competences scatter around it with sd ``competence_sd``, tubes with sd ``tube_sd``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from lti_tool.domain.adaptive.base import Algorithm, attempt_rng
+from lti_tool.domain.answers import (
+    Answer,
+    AnswerStatus,
+    KnowledgeElement,
+    KnowledgeSource,
+    KnowledgeStatus,
+)
+from lti_tool.domain.framework import Challenge, ChallengeType
+from lti_tool.domain.scoring import score
+from lti_tool.domain.target import ParcoursView
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationConfig:
+    """How the simulated world and population are drawn (defaults documented above)."""
+
+    general_margin: float = 0.5
+    competence_sd: float = 0.6
+    tube_sd: float = 0.3
+    skill_difficulty_sd: float = 0.25
+    challenge_difficulty_sd: float = 0.2
+    discrimination: tuple[float, float] = (1.2, 2.6)
+    slip: tuple[float, float] = (0.02, 0.10)
+    qcm_guess: float = 0.10
+    free_text_guess: float = 0.02
+    #: Safety net: an algorithm asking more than this many challenges is stopped.
+    max_challenges: int = 400
+
+
+@dataclass(frozen=True, slots=True)
+class TrueItem:
+    """Hidden parameters of one challenge."""
+
+    difficulty: float
+    discrimination: float
+    guessing: float
+    slip: float
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """Hidden parameters of the content, shared by every learner of a run."""
+
+    skill_difficulty: Mapping[str, float]
+    items: Mapping[str, TrueItem]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedLearner:
+    """A learner's hidden abilities (level scale)."""
+
+    general: float
+    competence_abilities: Mapping[str, float]
+    tube_abilities: Mapping[str, float]
+
+
+def _true_guess(challenge: Challenge, config: SimulationConfig) -> float:
+    if challenge.type is ChallengeType.QCU:
+        return 1.0 / max(2, len(challenge.proposals))
+    if challenge.type is ChallengeType.QCM:
+        return config.qcm_guess
+    if challenge.type is ChallengeType.QROCM_IND and all(f.options for f in challenge.fields):
+        return math.prod(1.0 / len(f.options or ("",)) for f in challenge.fields)
+    return config.free_text_guess
+
+
+def draw_world(view: ParcoursView, rng: random.Random, config: SimulationConfig) -> World:
+    """Draw hidden difficulties around the nominal levels, and per-challenge a, guess, slip."""
+    skill_difficulty: dict[str, float] = {}
+    items: dict[str, TrueItem] = {}
+    for skill in sorted(view.skills.values(), key=lambda s: s.id):
+        difficulty = skill.level + rng.gauss(0.0, config.skill_difficulty_sd)
+        skill_difficulty[skill.id] = difficulty
+        for challenge in skill.served_challenges:
+            items[challenge.id] = TrueItem(
+                difficulty=difficulty + rng.gauss(0.0, config.challenge_difficulty_sd),
+                discrimination=rng.uniform(*config.discrimination),
+                guessing=_true_guess(challenge, config),
+                slip=rng.uniform(*config.slip),
+            )
+    return World(skill_difficulty, items)
+
+
+def draw_learner(
+    view: ParcoursView, rng: random.Random, config: SimulationConfig
+) -> SimulatedLearner:
+    """Draw one learner of the documented population."""
+    top = max((c.max_level for c in view.competences), default=1)
+    general = rng.uniform(-config.general_margin, top + config.general_margin)
+    competence_abilities: dict[str, float] = {}
+    tube_abilities: dict[str, float] = {}
+    for competence in view.competences:
+        ability = general + rng.gauss(0.0, config.competence_sd)
+        competence_abilities[competence.code] = ability
+        for tube in competence.tubes:
+            tube_abilities[tube.tube.id] = ability + rng.gauss(0.0, config.tube_sd)
+    return SimulatedLearner(general, competence_abilities, tube_abilities)
+
+
+def true_knowledge(
+    view: ParcoursView, world: World, learner: SimulatedLearner
+) -> list[KnowledgeElement]:
+    """Every target skill settled by the truth (mastered iff ability ≥ true difficulty)."""
+    elements: list[KnowledgeElement] = []
+    for skill_id_, skill in view.skills.items():
+        ability = learner.tube_abilities[skill.tube_id]
+        mastered = ability >= world.skill_difficulty[skill_id_]
+        status = KnowledgeStatus.VALIDATED if mastered else KnowledgeStatus.FAILED
+        elements.append(KnowledgeElement(skill_id_, status, KnowledgeSource.DIRECT))
+    return elements
+
+
+def true_levels(view: ParcoursView, world: World, learner: SimulatedLearner) -> dict[str, int]:
+    """The level scoring gives when the truth settles every target skill."""
+    return score(view, true_knowledge(view, world, learner)).levels()
+
+
+def simulated_answer(
+    challenge: Challenge,
+    learner: SimulatedLearner,
+    world: World,
+    view: ParcoursView,
+    rng: random.Random,
+) -> AnswerStatus:
+    """Draw the learner's answer to ``challenge`` from the hidden model."""
+    item = world.items[challenge.id]
+    ability = learner.tube_abilities[view.tube_of_skill[challenge.skill_id].tube.id]
+    knows = 1.0 / (1.0 + math.exp(-item.discrimination * (ability - item.difficulty)))
+    p_correct = item.guessing + (1.0 - item.guessing - item.slip) * knows
+    return AnswerStatus.OK if rng.random() < p_correct else AnswerStatus.KO
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """One simulated attempt: its answers, reported and true levels, selection times."""
+
+    answers: tuple[Answer, ...]
+    levels: Mapping[str, int]
+    true_levels: Mapping[str, int]
+    timings: tuple[float, ...]
+
+
+def run_attempt(
+    algorithm: Algorithm,
+    view: ParcoursView,
+    world: World,
+    learner: SimulatedLearner,
+    *,
+    seed: int | str,
+    answer_rng: random.Random,
+    config: SimulationConfig | None = None,
+    clock: Clock | None = None,
+) -> AttemptOutcome:
+    """Run one attempt through the algorithm's public, stateless interface."""
+    config = config or SimulationConfig()
+    answers: list[Answer] = []
+    timings: list[float] = []
+    asked: set[str] = set()
+    while len(answers) < config.max_challenges:
+        rng = attempt_rng(seed, len(answers))
+        started = clock() if clock else 0.0
+        challenge = algorithm.next_challenge(view, answers, rng)
+        if clock:
+            timings.append(clock() - started)
+        if challenge is None:
+            break
+        if challenge.id in asked:
+            raise AssertionError(f"{algorithm.name} asked {challenge.id} twice")
+        asked.add(challenge.id)
+        status = simulated_answer(challenge, learner, world, view, answer_rng)
+        answers.append(Answer(challenge.id, challenge.skill_id, status))
+    levels = score(view, algorithm.knowledge_elements(view, answers)).levels()
+    return AttemptOutcome(
+        answers=tuple(answers),
+        levels=levels,
+        true_levels=true_levels(view, world, learner),
+        timings=tuple(timings),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlgorithmReport:
+    """Aggregated measures for one algorithm over the simulated population."""
+
+    algorithm: str
+    learners: int
+    mean_challenges: float
+    p95_challenges: float
+    exact_accuracy: float
+    within_one_accuracy: float
+    mean_absolute_error: float
+    selection_p50_ms: float | None
+    selection_p99_ms: float | None
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0–100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summarise(name: str, outcomes: Sequence[AttemptOutcome]) -> AlgorithmReport:
+    """Aggregate attempts: test length, level accuracy per (learner, competence), timings."""
+    lengths = [float(len(outcome.answers)) for outcome in outcomes]
+    pairs = [
+        (outcome.levels[code], level)
+        for outcome in outcomes
+        for code, level in outcome.true_levels.items()
+    ]
+    timings = [t for outcome in outcomes for t in outcome.timings]
+    total = max(1, len(pairs))
+    return AlgorithmReport(
+        algorithm=name,
+        learners=len(outcomes),
+        mean_challenges=sum(lengths) / max(1, len(lengths)),
+        p95_challenges=percentile(lengths, 95) if lengths else 0.0,
+        exact_accuracy=sum(1 for got, want in pairs if got == want) / total,
+        within_one_accuracy=sum(1 for got, want in pairs if abs(got - want) <= 1) / total,
+        mean_absolute_error=sum(abs(got - want) for got, want in pairs) / total,
+        selection_p50_ms=percentile(timings, 50) * 1000 if timings else None,
+        selection_p99_ms=percentile(timings, 99) * 1000 if timings else None,
+    )
+
+
+def simulate(
+    view: ParcoursView,
+    algorithms: Sequence[Algorithm],
+    *,
+    learners: int,
+    seed: int,
+    config: SimulationConfig | None = None,
+    clock: Clock | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[AlgorithmReport]:
+    """Run the same population through each algorithm (paired comparison).
+
+    The world and the learners depend only on ``seed``; each algorithm gets its own answer
+    generator per learner, so results do not depend on the order algorithms are run in.
+    """
+    config = config or SimulationConfig()
+    world = draw_world(view, random.Random(f"world:{seed}"), config)
+    population_rng = random.Random(f"learners:{seed}")
+    population = [draw_learner(view, population_rng, config) for _ in range(learners)]
+    outcomes: dict[str, list[AttemptOutcome]] = {algorithm.name: [] for algorithm in algorithms}
+    for index, learner in enumerate(population):
+        for algorithm in algorithms:
+            outcomes[algorithm.name].append(
+                run_attempt(
+                    algorithm,
+                    view,
+                    world,
+                    learner,
+                    seed=f"{seed}:{index}",
+                    answer_rng=random.Random(f"answers:{seed}:{index}:{algorithm.name}"),
+                    config=config,
+                    clock=clock,
+                )
+            )
+        if progress is not None:
+            progress(index + 1)
+    return [summarise(algorithm.name, outcomes[algorithm.name]) for algorithm in algorithms]
+
+
+def format_table(reports: Sequence[AlgorithmReport]) -> str:
+    """A plain-text table of the reports, one row per algorithm."""
+    header = (
+        "algorithm",
+        "learners",
+        "challenges (mean)",
+        "challenges (p95)",
+        "exact level",
+        "within one",
+        "mean abs. error",
+        "next p50 (ms)",
+        "next p99 (ms)",
+    )
+    rows = [header]
+    for report in reports:
+        rows.append(
+            (
+                report.algorithm,
+                str(report.learners),
+                f"{report.mean_challenges:.1f}",
+                f"{report.p95_challenges:.0f}",
+                f"{100 * report.exact_accuracy:.1f} %",
+                f"{100 * report.within_one_accuracy:.1f} %",
+                f"{report.mean_absolute_error:.3f}",
+                "-" if report.selection_p50_ms is None else f"{report.selection_p50_ms:.2f}",
+                "-" if report.selection_p99_ms is None else f"{report.selection_p99_ms:.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
