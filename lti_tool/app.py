@@ -1,0 +1,140 @@
+"""The application factory: it wires settings, extensions and blueprints, nothing more."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+from flask import Flask, g, request
+from flask_babel import Babel, get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool.config import PACKAGE_DIR, Settings
+from lti_tool.db import Database
+from lti_tool.lti.launch import JwksCache
+from lti_tool.lti.tokens import LaunchTokens
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_LOCALES = ("fr", "en")
+
+
+class FramingPolicy:
+    """Origins allowed in ``frame-ancestors``, re-read from the database every few seconds.
+
+    Registrations can change from another process (``socle platform add``); a short cache
+    keeps one query off every response without making a new platform wait long.
+    """
+
+    def __init__(self, database: Database, ttl: float = 10.0) -> None:
+        self.database = database
+        self.ttl = ttl
+        self._origins: list[str] = []
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def origins(self) -> list[str]:
+        from lti_tool.lti.registrations import framing_origins
+
+        with self._lock:
+            if time.monotonic() - self._read_at > self.ttl:
+                with self.database.session() as session:
+                    self._origins = framing_origins(session)
+                self._read_at = time.monotonic()
+            return list(self._origins)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._read_at = float("-inf")
+
+
+def _select_locale() -> str:
+    locale = getattr(g, "locale", None)
+    if locale in SUPPORTED_LOCALES:
+        return str(locale)
+    return request.accept_languages.best_match(SUPPORTED_LOCALES, default="fr") or "fr"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or Settings.from_env(**overrides)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=1 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+    )
+    if settings.trust_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    from lti_tool.content_store import load_catalogue
+
+    catalogue = load_catalogue(settings.content_dir)
+    database = Database(settings.database_url)
+    http = requests.Session()
+    http.headers["User-Agent"] = "Socle LTI tool"
+    app.extensions["socle"] = SocleExtension(
+        settings=settings,
+        database=database,
+        catalogue=catalogue,
+        http=http,
+        jwks=JwksCache(http, settings.http_timeout, settings.jwks_refetch_interval),
+        tokens=LaunchTokens(settings.secret_key, settings.token_lifetime),
+        framing=FramingPolicy(database),
+    )
+    Babel(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    from lti_tool.player.events import build_events
+    from lti_tool.player.grades import GradeSync
+    from lti_tool.player.service import Player
+
+    extension = app.extensions["socle"]
+    extension.grades = GradeSync(database, settings)
+    extension.player = Player(
+        catalogue.content,
+        build_events(settings).bind(catalogue.content),
+        retry_delay=settings.retry_delay,
+    )
+
+    from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.player.views import bp as player_bp
+    from lti_tool.web import errors, security
+    from lti_tool.web.activity import bp as activity_bp
+    from lti_tool.web.views import bp as web_bp
+    from lti_tool.web.xapi_views import bp as xapi_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(activity_bp)
+    app.register_blueprint(player_bp)
+    app.register_blueprint(xapi_bp)
+    security.init_app(app)
+    errors.init_app(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return app
+
+
+class SocleExtension:
+    """What the views need, reachable as ``current_app.extensions['socle']``."""
+
+    def __init__(self, **parts: Any) -> None:
+        self.settings: Settings = parts["settings"]
+        self.database: Database = parts["database"]
+        self.catalogue = parts["catalogue"]
+        self.http: requests.Session = parts["http"]
+        self.jwks: JwksCache = parts["jwks"]
+        self.tokens: LaunchTokens = parts["tokens"]
+        self.framing: FramingPolicy = parts["framing"]
+        self.player: Any = None
+        self.grades: Any = None

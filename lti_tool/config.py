@@ -1,0 +1,101 @@
+"""Settings read from ``SOCLE_*`` environment variables, with safe defaults for local use.
+
+One frozen dataclass, built once by the app factory (or by the CLI), so that every setting a
+deployment can change is listed in a single place and documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _default_instance_dir() -> Path:
+    return Path(os.environ.get("SOCLE_INSTANCE_DIR", Path.cwd() / "instance")).resolve()
+
+
+def _default_content_dir() -> Path:
+    here = Path.cwd() / "content"
+    if (here / "framework.yaml").exists():
+        return here.resolve()
+    return PROJECT_DIR / "content"
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Use ``SOCLE_SECRET_KEY`` or a random key kept in ``instance/secret_key``.
+
+    A generated key survives restarts, so the tokens carried by agents' pages stay valid.
+    """
+    configured = os.environ.get("SOCLE_SECRET_KEY")
+    if configured:
+        return configured
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deployment may configure. Build with :meth:`from_env`."""
+
+    instance_dir: Path
+    database_url: str
+    secret_key: str
+    base_url: str
+    content_dir: Path
+    http_timeout: float = 5.0
+    token_lifetime: int = 4 * 3600
+    login_state_lifetime: int = 600
+    clock_leeway: int = 5
+    jwks_refetch_interval: int = 60
+    key_publish_delay: int = 3600
+    key_retention: int = 7 * 24 * 3600
+    trust_proxy: bool = False
+    retry_delay: int = 0
+    testing: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        instance_dir = Path(str(overrides.pop("instance_dir", _default_instance_dir())))
+        database_url = os.environ.get(
+            "SOCLE_DATABASE_URL", f"sqlite:///{instance_dir / 'socle.sqlite3'}"
+        )
+        settings = cls(
+            instance_dir=instance_dir,
+            database_url=database_url,
+            secret_key=_secret_key(instance_dir),
+            base_url=os.environ.get("SOCLE_BASE_URL", "http://127.0.0.1:5001").rstrip("/"),
+            content_dir=Path(os.environ.get("SOCLE_CONTENT_DIR", _default_content_dir())),
+            http_timeout=float(os.environ.get("SOCLE_HTTP_TIMEOUT", "5")),
+            token_lifetime=_int("SOCLE_TOKEN_LIFETIME", 4 * 3600),
+            login_state_lifetime=_int("SOCLE_LOGIN_STATE_LIFETIME", 600),
+            clock_leeway=min(_int("SOCLE_CLOCK_LEEWAY", 5), 5),
+            jwks_refetch_interval=_int("SOCLE_JWKS_REFETCH_INTERVAL", 60),
+            key_publish_delay=_int("SOCLE_KEY_PUBLISH_DELAY", 3600),
+            key_retention=_int("SOCLE_KEY_RETENTION", 7 * 24 * 3600),
+            trust_proxy=os.environ.get("SOCLE_TRUST_PROXY", "") in {"1", "true", "yes"},
+            retry_delay=_int("SOCLE_RETRY_DELAY", 0),
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,206 @@
+"""Service layer of the LTI flow: it owns the transactions of login and launch.
+
+A launch is stored in one transaction (state consumed, nonce recorded, user, course, activity
+and launch rows written) only after :class:`LaunchValidator` accepted it, so a rejected
+launch leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.launch import (
+    AGS_CLAIM,
+    CLAIM,
+    DEEP_LINKING_REQUEST,
+    LaunchRejected,
+    ValidatedLaunch,
+)
+from lti_tool.lti.registrations import find_platform
+from lti_tool.lti.roles import side_for
+from lti_tool.models import (
+    Launch,
+    LoginState,
+    LtiContext,
+    LtiUser,
+    ResourceLink,
+    UsedNonce,
+)
+
+SUPPORTED_LOCALES = ("fr", "en")
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    url: str
+    state: str
+
+
+def start_login(
+    session: Session,
+    params: dict[str, str],
+    *,
+    base_url: str,
+    lifetime: int,
+) -> LoginRedirect:
+    """Answer a third-party-initiated login: remember state and nonce, go to the platform."""
+    iss = params.get("iss", "")
+    login_hint = params.get("login_hint", "")
+    target = params.get("target_link_uri", "")
+    if not iss or not login_hint or not target:
+        raise LaunchRejected("bad_login", "iss, login_hint and target_link_uri are required")
+    platform = find_platform(session, iss, params.get("client_id") or None)
+    if platform is None:
+        raise LaunchRejected("unknown_issuer", f"issuer {iss!r} is not registered", 403)
+    deployment_id = params.get("lti_deployment_id")
+    if deployment_id and deployment_id not in {d.deployment_id for d in platform.deployments}:
+        raise LaunchRejected("unknown_deployment", f"deployment {deployment_id!r} unknown", 403)
+    ours = urlsplit(base_url)
+    asked = urlsplit(target)
+    if (asked.scheme, asked.netloc) != (ours.scheme, ours.netloc):
+        raise LaunchRejected("bad_login", f"target_link_uri {target!r} is not this tool")
+
+    now = datetime.now(UTC)
+    session.execute(delete(LoginState).where(LoginState.expires_at < now))
+    session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
+    state = "state-" + secrets.token_urlsafe(24)
+    nonce = secrets.token_urlsafe(24)
+    session.add(
+        LoginState(
+            state=state,
+            nonce=nonce,
+            platform_id=platform.id,
+            target_link_uri=target,
+            created_at=now,
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+    )
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": base_url + "/lti/launch",
+        "state": state,
+        "nonce": nonce,
+        "login_hint": login_hint,
+    }
+    if params.get("lti_message_hint"):
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in platform.auth_login_url else "?"
+    return LoginRedirect(platform.auth_login_url + separator + urlencode(query), state)
+
+
+def _locale(claims: dict[str, Any]) -> str:
+    presentation = claims.get(CLAIM + "launch_presentation") or {}
+    raw = str(presentation.get("locale") or "fr").replace("_", "-").lower()
+    language = raw.split("-")[0]
+    return language if language in SUPPORTED_LOCALES else "fr"
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if isinstance(value, str | int | float) and value != "" else None
+
+
+def record_launch(session: Session, launch: ValidatedLaunch, *, lifetime: int) -> Launch:
+    """Store an accepted launch; the caller commits. Returns the launch row."""
+    claims = launch.claims
+    platform = launch.platform
+    now = datetime.now(UTC)
+    session.execute(delete(LoginState).where(LoginState.state == launch.state))
+    exp = claims.get("exp")
+    nonce_expiry = (
+        datetime.fromtimestamp(float(exp), UTC) if isinstance(exp, int | float) else now
+    ) + timedelta(hours=1)
+    session.add(UsedNonce(platform_id=platform.id, nonce=launch.nonce, expires_at=nonce_expiry))
+
+    user = None
+    if not launch.anonymous:
+        sub = str(claims["sub"])
+        user = session.scalar(
+            select(LtiUser).where(LtiUser.platform_id == platform.id, LtiUser.sub == sub)
+        )
+        if user is None:
+            user = LtiUser(platform_id=platform.id, sub=sub)
+            session.add(user)
+        if platform.store_personal_data:
+            name = claims.get("name") or " ".join(
+                str(claims[k]) for k in ("given_name", "family_name") if claims.get(k)
+            )
+            user.name = _text(name, 255) or user.name
+            user.email = _text(claims.get("email"), 255) or user.email
+
+    context = None
+    context_claim = claims.get(CLAIM + "context") or {}
+    if context_claim.get("id"):
+        context_id = str(context_claim["id"])[:255]
+        context = session.scalar(
+            select(LtiContext).where(
+                LtiContext.deployment_pk == launch.deployment.id,
+                LtiContext.context_id == context_id,
+            )
+        )
+        if context is None:
+            context = LtiContext(deployment_pk=launch.deployment.id, context_id=context_id)
+            session.add(context)
+        context.title = _text(context_claim.get("title"), 500) or context.title
+        context.label = _text(context_claim.get("label"), 255) or context.label
+        session.flush()
+
+    resource_link = None
+    if launch.message_type != DEEP_LINKING_REQUEST:
+        link_claim = claims[CLAIM + "resource_link"]
+        link_id = str(link_claim["id"])[:255]
+        resource_link = session.scalar(
+            select(ResourceLink).where(
+                ResourceLink.deployment_pk == launch.deployment.id,
+                ResourceLink.resource_link_id == link_id,
+            )
+        )
+        if resource_link is None:
+            resource_link = ResourceLink(
+                deployment_pk=launch.deployment.id, resource_link_id=link_id
+            )
+            session.add(resource_link)
+        resource_link.context_pk = context.id if context else resource_link.context_pk
+        resource_link.title = _text(link_claim.get("title"), 500) or resource_link.title
+        custom = claims.get(CLAIM + "custom") or {}
+        parcours = custom.get("parcours")
+        if isinstance(parcours, str) and parcours:
+            resource_link.parcours_id = parcours[:100]
+        ags = claims.get(AGS_CLAIM) or {}
+        if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str):
+            resource_link.lineitem_url = ags["lineitem"][:1000]
+
+    session.flush()
+    row = Launch(
+        platform_id=platform.id,
+        deployment_pk=launch.deployment.id,
+        user_pk=user.id if user else None,
+        resource_link_pk=resource_link.id if resource_link else None,
+        message_type=launch.message_type,
+        role=side_for(claims),
+        locale=_locale(claims),
+        claims=claims,
+        created_at=now,
+        expires_at=now + timedelta(seconds=lifetime),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load_launch(session: Session, launch_id: str) -> Launch | None:
+    row = session.get(Launch, launch_id)
+    if row is None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    return row if expires > datetime.now(UTC) else None

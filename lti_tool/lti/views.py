@@ -1,0 +1,96 @@
+"""HTTP endpoints of the LTI flow: OIDC login, launch (redirect URI), the tool's JWKS."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.lti.keys import KeyService
+from lti_tool.lti.launch import (
+    DEEP_LINKING_REQUEST,
+    STATE_COOKIE_PREFIX,
+    LaunchRejected,
+    LaunchValidator,
+)
+from lti_tool.lti.messages import explain
+from lti_tool.lti.service import record_launch, start_login
+from lti_tool.web import socle, transaction
+from lti_tool.web.errors import render_error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+def _rejected(exc: LaunchRejected, what: str) -> tuple[str, int]:
+    log.warning("%s rejected: %s (%s) from %s", what, exc.code, exc.detail, request.remote_addr)
+    message, advice = explain(exc.code)
+    return render_error(message, advice, exc.status, code=exc.code)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    params = {k: v for k, v in (request.form or request.args).items() if isinstance(v, str)}
+    ext = socle()
+    try:
+        with transaction() as session:
+            target = start_login(
+                session,
+                params,
+                base_url=ext.settings.base_url,
+                lifetime=ext.settings.login_state_lifetime,
+            )
+    except LaunchRejected as exc:
+        return _rejected(exc, "login")
+    response = redirect(target.url, code=302)
+    secure = request.is_secure
+    response.set_cookie(
+        STATE_COOKIE_PREFIX + target.state,
+        target.state,
+        max_age=ext.settings.login_state_lifetime,
+        path="/lti/",
+        httponly=True,
+        secure=secure,
+        samesite="None" if secure else "Lax",
+        partitioned=secure,
+    )
+    return response
+
+
+@bp.post("/launch")
+def launch() -> Response | tuple[str, int]:
+    ext = socle()
+    form = {k: v for k, v in request.form.items() if isinstance(v, str)}
+    try:
+        with transaction() as session:
+            validated = LaunchValidator(
+                session, ext.jwks, leeway=ext.settings.clock_leeway
+            ).validate(form, request.cookies)
+            row = record_launch(session, validated, lifetime=ext.settings.token_lifetime)
+            launch_id = row.id
+            is_deep_link = row.message_type == DEEP_LINKING_REQUEST
+    except LaunchRejected as exc:
+        return _rejected(exc, "launch")
+    token = ext.tokens.issue(launch_id)
+    log.info("launch accepted: %s", launch_id)
+    endpoint = "activity.deep_linking" if is_deep_link else "activity.home"
+    response = redirect(url_for(endpoint, lt=token), code=303)
+    response.delete_cookie(STATE_COOKIE_PREFIX + form.get("state", ""), path="/lti/")
+    return response
+
+
+@bp.get("/jwks")
+def jwks() -> Response:
+    ext = socle()
+    with transaction() as session:
+        keys = KeyService(
+            session,
+            publish_delay=ext.settings.key_publish_delay,
+            retention=ext.settings.key_retention,
+        )
+        keys.ensure_key()
+        document = keys.jwks()
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,51 @@
+"""Alembic environment: the tool's tables and the xAPI outbox share one schema history."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import MetaData
+
+from lti_tool import models  # noqa: F401 - registers the tables
+from lti_tool.db import Base, make_engine
+
+
+def _target_metadata() -> list[MetaData]:
+    metadatas = [Base.metadata]
+    try:
+        from xapi.outbox import metadata as xapi_metadata
+    except ImportError:
+        return metadatas
+    return [*metadatas, xapi_metadata]
+
+
+target_metadata = _target_metadata()
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=context.config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,38 @@
+"""Error pages that say what happened and what to do, in the agent's language."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+
+def render_error(message: str, advice: str, status: int, *, code: str = "") -> tuple[str, int]:
+    return (
+        render_template("error.html", message=message, advice=advice, status=status, code=code),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int]:
+        status = exc.code or 500
+        if status == 404:
+            return render_error(_("Cette page n'existe pas."), _("Vérifiez l'adresse."), 404)
+        if status == 405:
+            return render_error(
+                _("Cette adresse ne s'utilise pas ainsi."), _("Revenez à la page précédente."), 405
+            )
+        if status == 413:
+            return render_error(_("La demande envoyée est trop volumineuse."), "", 413)
+        return render_error(_("La demande n'a pas pu être traitée."), str(exc.description), status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        app.logger.exception("unexpected error: %s", exc)
+        return render_error(
+            _("Une erreur inattendue s'est produite."),
+            _("Réessayez dans un instant ; si elle persiste, prévenez votre référent."),
+            500,
+        )

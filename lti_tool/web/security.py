@@ -1,0 +1,27 @@
+"""Security headers on every response.
+
+``frame-ancestors`` lists only the origins of registered platforms: the tool may be embedded
+by the LMSs that launch it and by nobody else (clickjacking). Page tokens travel in URLs, so
+no page sends a ``Referer``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from lti_tool.web import socle
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        ancestors = " ".join(["'self'", *socle().framing.origins()])
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; object-src 'none'; base-uri 'none'; "
+            f"form-action {ancestors}; frame-ancestors {ancestors}"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response

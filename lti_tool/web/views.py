@@ -1,0 +1,42 @@
+"""Public pages: the landing page for LMS administrators and the health checks."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+from flask_babel import get_locale
+from sqlalchemy import text
+
+from lti_tool.web import db_session, socle
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def landing() -> str:
+    ext = socle()
+    base = ext.settings.base_url
+    urls = {
+        "login": f"{base}/lti/login",
+        "launch": f"{base}/lti/launch",
+        "deep_linking": f"{base}/lti/launch",
+        "jwks": f"{base}/lti/jwks",
+    }
+    # The catalogue in the page's language (Accept-Language), like the rest of the page.
+    locale = str(get_locale() or "fr")
+    return render_template(
+        "landing.html", urls=urls, base_url=base, parcours=ext.catalogue.summaries(locale)
+    )
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    try:
+        db_session().execute(text("SELECT 1"))
+    except Exception as exc:
+        return jsonify(status="unavailable", database=str(exc.__class__.__name__)), 503
+    return jsonify(status="ok", database="ok"), 200

@@ -1,0 +1,87 @@
+"""Fixtures around the app factory (``app``, ``client``, ``runner``) and the database.
+
+SQLite always; PostgreSQL when ``SOCLE_TEST_DATABASE_URL`` is set (CI). The schema is built
+by the real migrations once per session; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import MetaData, create_engine, text
+
+from lti_tool.app import create_app
+from lti_tool.config import PROJECT_DIR, Settings
+from lti_tool.migrate import upgrade_database
+
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("SOCLE_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'socle-test.sqlite3'}"
+    upgrade_database(url)
+    return url
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    tables = [t for t in reversed(meta.sorted_tables) if t.name != "alembic_version"]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            if names:
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    _empty_tables(database_url)
+    return database_url
+
+
+@pytest.fixture
+def make_settings(clean_database: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    def _make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "instance_dir": tmp_path / "instance",
+            "database_url": clean_database,
+            "secret_key": TEST_SECRET,
+            "base_url": "http://localhost",
+            "content_dir": PROJECT_DIR / "content",
+            "testing": True,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return _make
+
+
+@pytest.fixture
+def app(make_settings) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    application = create_app(make_settings())
+    yield application
+    application.extensions["socle"].database.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
