@@ -1,0 +1,1 @@
+"""The player: what an agent sees after launching a parcours, and the service behind it."""

@@ -1,0 +1,249 @@
+"""The player's pages: start, self-assessment, challenge, feedback, checkpoint, results.
+
+Views are thin: they read the launch from the signed token, call :class:`Player` inside one
+transaction and render. Every state change is a POST answered by a redirect (a refresh never
+resubmits), and every page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from lti_tool.domain.framework import ChallengeType
+from lti_tool.lti.tokens import TOKEN_FIELD
+from lti_tool.models import Attempt, Launch
+from lti_tool.player import presenter
+from lti_tool.player.service import CHECKPOINT_EVERY, Player, PlayerError
+from lti_tool.web import db_session, socle, transaction
+from lti_tool.web.activity import PageError, current_launch
+from lti_tool.web.errors import render_error
+
+bp = Blueprint("player", __name__)
+
+# Lazy: the texts are marked here for extraction and translated when a page shows them, in
+# the language of that page's launch.
+MESSAGES = {
+    "no_parcours": (
+        _l("Cette activité n'est associée à aucun parcours Socle disponible."),
+        _l("Prévenez votre formateur : l'activité doit être reconfigurée."),
+        404,
+    ),
+    "retry_too_soon": (
+        _l("Vous ne pouvez pas encore recommencer ce parcours."),
+        _l("Revenez plus tard : la date est indiquée sur la page de vos résultats."),
+        409,
+    ),
+    "timer_not_started": (
+        _l("Cette épreuve chronométrée n'a pas été démarrée."),
+        _l("Revenez à l'épreuve et lancez le chronomètre."),
+        409,
+    ),
+}
+_NOT_POSSIBLE = (_l("Cette action n'est pas possible."), _l("Revenez à la page précédente."), 409)
+
+
+def player() -> Player:
+    return socle().player  # type: ignore[no-any-return]
+
+
+def _go(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **{TOKEN_FIELD: g.token, **values}), code=303)
+
+
+@bp.errorhandler(PageError)
+def _page_error(exc: PageError) -> tuple[str, int]:
+    return render_error(exc.message, exc.advice, exc.status)
+
+
+@bp.errorhandler(PlayerError)
+def _player_error(exc: PlayerError) -> Response | tuple[str, int]:
+    if exc.code in {"stale_form", "attempt_finished", "concurrent_start"}:
+        # A resubmitted or outdated form: show where the attempt really is.
+        return _go("player.play")
+    message, advice, status = MESSAGES.get(exc.code, _NOT_POSSIBLE)
+    return render_error(str(message), str(advice), status)
+
+
+def _attempt(launch: Launch) -> Attempt:
+    attempt = player().current(db_session(), launch)
+    if attempt is None:
+        raise PageError(
+            _("Vous n'avez pas encore commencé ce parcours."),
+            _("Revenez à la page d'accueil du parcours pour le commencer."),
+            404,
+        )
+    return attempt
+
+
+def learner_home(launch: Launch, summary: Any) -> str:
+    """The agent's entry (``GET /activity``): start page, resume, or a link to results."""
+    attempt = player().current(db_session(), launch)
+    return render_template(
+        "player/start.html",
+        parcours=summary,
+        attempt=attempt,
+        anonymous=launch.user_pk is None,
+        job_profiles=presenter.job_profiles(launch.locale),
+    )
+
+
+@bp.post("/play/start")
+def start() -> Response:
+    launch = current_launch()
+    with transaction() as session:
+        attempt = player().start(
+            session,
+            launch,
+            job_profile_id=request.form.get("job_profile") or None,
+            new_attempt=request.form.get("new") == "1",
+        )
+        parcours = player().content.parcours[attempt.parcours_id]
+        ask_feelings = (
+            parcours.self_assessment
+            and attempt.self_assessment is None
+            and attempt.answer_count == 0
+        )
+    return _go("player.self_assessment" if ask_feelings else "player.play")
+
+
+@bp.route("/play/self-assessment", methods=["GET", "POST"])
+def self_assessment() -> str | Response:
+    launch = current_launch()
+    if request.method == "POST":
+        with transaction():
+            attempt = _attempt(launch)
+            values = {} if request.form.get("action") == "skip" else request.form
+            player().save_self_assessment(attempt, values)
+        return _go("player.play")
+    attempt = _attempt(launch)
+    return render_template(
+        "player/self_assessment.html", areas=presenter.areas(launch.locale), attempt=attempt
+    )
+
+
+@bp.get("/play")
+def play() -> str | Response:
+    launch = current_launch()
+    with transaction() as session:
+        attempt = _attempt(launch)
+        served = player().serve(session, attempt, launch)
+    if served is None:
+        _start_grade_sync()
+        return _go("player.results")
+    page = presenter.challenge_page(attempt, served, launch.locale)
+    if served.challenge.timer and served.timer_started_at is None:
+        return render_template("player/timer_warning.html", page=page, attempt=attempt)
+    return render_template("player/challenge.html", page=page, attempt=attempt)
+
+
+@bp.post("/play/timer")
+def start_timer() -> Response:
+    launch = current_launch()
+    with transaction():
+        attempt = _attempt(launch)
+        player().start_timer(attempt, request.form.get("challenge_id", ""))
+    return _go("player.play")
+
+
+def _answer_from_form(challenge_type: ChallengeType, fields: list[str]) -> object:
+    if challenge_type is ChallengeType.QCM:
+        return request.form.getlist("answer")
+    if challenge_type in (ChallengeType.QROCM_IND, ChallengeType.QROCM_DEP):
+        return {key: request.form.get(f"answer.{key}", "") for key in fields}
+    return request.form.get("answer", "")
+
+
+@bp.post("/play/answer")
+def answer() -> Response:
+    launch = current_launch()
+    challenge_id = request.form.get("challenge_id", "")
+    try:
+        seq = int(request.form.get("seq", ""))
+    except ValueError:
+        return _go("player.play")
+    with transaction() as session:
+        attempt = _attempt(launch)
+        challenge = player().view(attempt).challenges.get(challenge_id)
+        if challenge is None:
+            raise PlayerError("stale_form")
+        record = player().submit(
+            session,
+            attempt,
+            launch,
+            challenge_id=challenge_id,
+            seq=seq,
+            skipped=request.form.get("action") == "skip",
+            answer=_answer_from_form(challenge.type, [f.key for f in challenge.fields]),
+        )
+        seq = record.seq
+    return _go("player.feedback", seq=seq)
+
+
+@bp.get("/play/feedback")
+def feedback() -> str:
+    launch = current_launch()
+    attempt = _attempt(launch)
+    seq = request.args.get("seq", type=int)
+    record = next((r for r in attempt.answers if r.seq == seq), None)
+    if record is None:
+        abort(404)
+    page = presenter.feedback_page(attempt, record, launch.locale)
+    checkpoint = record.seq % CHECKPOINT_EVERY == 0 and record.seq == attempt.answer_count
+    return render_template(
+        "player/feedback.html", page=page, attempt=attempt, checkpoint=checkpoint
+    )
+
+
+@bp.get("/play/checkpoint")
+def checkpoint() -> str:
+    launch = current_launch()
+    attempt = _attempt(launch)
+    upto = request.args.get("upto", type=int) or attempt.answer_count
+    page = presenter.checkpoint_page(attempt, upto, launch.locale)
+    return render_template("player/checkpoint.html", page=page, attempt=attempt)
+
+
+@bp.get("/play/results")
+def results() -> str | Response:
+    launch = current_launch()
+    attempt = _attempt(launch)
+    if attempt.status != "completed":
+        return _go("player.play")
+    page = presenter.results_page(attempt, launch.locale, player().can_retry(attempt))
+    return render_template(
+        "player/results.html", page=page, attempt=attempt, preview=attempt.preview
+    )
+
+
+@bp.get("/attachments/<path:name>")
+def attachment(name: str) -> Response:
+    """Files handed to agents (spreadsheets, documents, images) from ``content/attachments``."""
+    base = (socle().settings.content_dir / "attachments").resolve()
+    path = (base / name).resolve()
+    if base not in path.parents or not path.is_file():
+        abort(404)
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    inline = kind.startswith("image/") and request.args.get("download") != "1"
+    response = send_file(
+        path,
+        mimetype=kind,
+        as_attachment=not inline,
+        download_name=Path(name).name,
+        max_age=3600,
+    )
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _start_grade_sync() -> None:
+    """Send pending scores to the LMS in the background: the agent never waits for it."""
+    sync = getattr(socle(), "grades", None)
+    if sync is not None:
+        sync.kick()
