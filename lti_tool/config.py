@@ -73,6 +73,7 @@ class Settings:
     key_retention: int = 7 * 24 * 3600
     trust_proxy: bool = False
     retry_delay: int = 0
+    registration_hosts: tuple[str, ...] = ()
     testing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -97,5 +98,10 @@ class Settings:
             key_retention=_int("SOCLE_KEY_RETENTION", 7 * 24 * 3600),
             trust_proxy=os.environ.get("SOCLE_TRUST_PROXY", "") in {"1", "true", "yes"},
             retry_delay=_int("SOCLE_RETRY_DELAY", 0),
+            registration_hosts=tuple(
+                h.strip().lower()
+                for h in os.environ.get("SOCLE_REGISTRATION_HOSTS", "").split(",")
+                if h.strip()
+            ),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+import requests
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from lti_tool.lti.keys import KeyService
@@ -94,3 +96,54 @@ def jwks() -> Response:
     response = jsonify(document)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@bp.get("/register")
+def register() -> str | tuple[str, int]:
+    """LTI Dynamic Registration, for platforms whose host is in SOCLE_REGISTRATION_HOSTS."""
+    from pylti1p3.exception import LtiException
+
+    from lti_tool.lti.dynamic_registration import SocleRegistration, host_allowed
+    from lti_tool.lti.registrations import RegistrationError
+
+    ext = socle()
+    configuration = request.args.get("openid_configuration", "")
+    if not configuration.startswith(("https://", "http://")):
+        return render_error(
+            _("Cette adresse sert à l'enregistrement automatique de Socle par une plateforme."),
+            _("Collez-la dans l'écran « Enregistrer un outil LTI Advantage » de votre plateforme."),
+            400,
+            code="bad_registration",
+        )
+    if not host_allowed(configuration, ext.settings.registration_hosts):
+        log.warning("dynamic registration refused for %s", configuration)
+        return render_error(
+            _("L'enregistrement automatique n'est pas autorisé pour cette plateforme."),
+            _("L'administrateur de Socle doit ajouter son nom d'hôte à SOCLE_REGISTRATION_HOSTS, "
+              "ou enregistrer la plateforme avec « socle platform add »."),
+            403,
+            code="registration_not_allowed",
+        )
+    try:
+        with transaction() as session:
+            registration = SocleRegistration(
+                session,
+                base_url=ext.settings.base_url,
+                openid_configuration=configuration,
+                registration_token=request.args.get("registration_token"),
+                timeout=ext.settings.http_timeout,
+            )
+            registration.register()
+            platform = registration.platform
+    except (RegistrationError, LtiException, requests.RequestException, KeyError,
+            AssertionError, ValueError) as exc:
+        log.warning("dynamic registration with %s failed: %s", configuration, exc)
+        return render_error(
+            _("L'enregistrement automatique a échoué."),
+            _("Détail : %(detail)s. Vous pouvez aussi enregistrer Socle manuellement.",
+              detail=str(exc)[:300]),
+            502,
+            code="registration_failed",
+        )
+    ext.framing.invalidate()
+    return render_template("registration_done.html", platform=platform)

@@ -20,6 +20,7 @@ def landing() -> str:
         "launch": f"{base}/lti/launch",
         "deep_linking": f"{base}/lti/launch",
         "jwks": f"{base}/lti/jwks",
+        "registration": f"{base}/lti/register",
     }
     # The catalogue in the page's language (Accept-Language), like the rest of the page.
     locale = str(get_locale() or "fr")
