@@ -84,8 +84,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 5001, lms_port: int = 5000) ->
     tool_app.extensions["socle"].grades.kick()
     click.echo("")
     click.echo("  Socle demo is running.")
-    click.echo(f"  Open the demo LMS: {lms_url}/")
-    click.echo(f"  (the tool itself answers at {tool_url}/ ; Ctrl+C stops everything)")
+    click.echo(f"  Open {lms_url}/ in your browser (Ctrl+C stops the demo).")
     click.echo(f"  xAPI: {lrs_line}")
     click.echo("")
     try:

@@ -33,7 +33,7 @@ class RegisteringPlatform:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 base = platform.url
                 issuer = base if issuer_host is None else f"http://{issuer_host}"
                 self._json(200, {
@@ -47,7 +47,7 @@ class RegisteringPlatform:
                     },
                 })
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers["Content-Length"])
                 platform.received.append(json.loads(self.rfile.read(length)))
                 platform.authorization.append(self.headers.get("Authorization"))
