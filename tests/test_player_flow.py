@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from ralph.models.xapi.base.statements import BaseXapiStatement
 from sqlalchemy import select
 
 from lti_tool.demo_lms.lms import EXTENSION_KEY
@@ -70,6 +71,8 @@ def test_agent_completes_a_parcours_and_the_lms_gets_the_score(
     assert verbs.count("scored") == 4
     ids = [json.loads(p)["id"] for p in rows]
     assert len(ids) == len(set(ids))
+    for payload in rows:  # what the player really emits passes Ralph's strict model
+        BaseXapiStatement.model_validate(json.loads(payload))
 
     # The results page woke the background sync; a round here too: one of them sends it.
     tool_app.extensions["socle"].grades.run_once()
