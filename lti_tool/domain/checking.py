@@ -400,7 +400,11 @@ def _field_values(challenge: Challenge, answer: object) -> dict[str, object] | K
         return KoReason.UNKNOWN_FIELD
     if len(answer) < len(keys):
         return KoReason.MISSING_FIELD
-    return {str(key): value for key, value in answer.items()}
+    # A form sends lists (``getlist``): one value per field is expected, several are refused.
+    return {
+        str(key): value[0] if isinstance(value, list | tuple) and len(value) == 1 else value
+        for key, value in answer.items()
+    }
 
 
 def _all_wrong(challenge: Challenge) -> tuple[tuple[str, bool], ...]:

@@ -280,6 +280,7 @@ def test_parse_number(text: str, value: Decimal | None) -> None:
     [
         {"ville": "montpellier", "format": "PDF"},
         {"ville": "Montpelier", "format": "ODT"},
+        {"ville": ["Montpellier"], "format": ("PDF",)},  # lists from request.form.getlist
     ],
 )
 def test_qrocm_ind_accepts(answer: object) -> None:
@@ -296,6 +297,11 @@ def test_qrocm_ind_accepts(answer: object) -> None:
         ({"ville": "Montpellier", "format": "pdf"}, KoReason.NOT_AN_OPTION, (True, False)),
         ({"ville": "", "format": "PDF"}, KoReason.WRONG, (False, True)),
         ({"ville": None, "format": "PDF"}, KoReason.INVALID_SHAPE, (False, True)),
+        (
+            {"ville": ["Montpellier", "Lille"], "format": "PDF"},
+            KoReason.INVALID_SHAPE,
+            (False, True),
+        ),
         ({"ville": "<img src=x>", "format": "PDF"}, KoReason.MARKUP, (False, True)),
         ({"ville": "Montpellier"}, KoReason.MISSING_FIELD, (False, False)),
         ({"ville": "a", "format": "PDF", "x": ""}, KoReason.UNKNOWN_FIELD, (False, False)),

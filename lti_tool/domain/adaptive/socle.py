@@ -7,21 +7,23 @@ The reasoning is in ``docs/adaptive-algorithm.md``; in short:
   ``c + (1 - c - s) · logistic(a · (θ - b))`` (3PL with slip): ``b`` is the skill level (or a
   calibrated difficulty), ``a`` a discrimination, ``c`` the chance of guessing (``1/n`` for a
   ``qcu`` with ``n`` proposals, much less for free text), ``s`` the chance of a slip.
-* **Posterior on a grid.** ``θ`` lives on a grid of eighths of a level. The prior of one
+* **Posterior on a grid.** ``θ`` lives on a grid of fifths of a level. The prior of one
   competence is a normal centred on what the *other* competences say about the person's general
   level (a normal–normal hierarchy): people good at some competences tend to be good at others,
   so measuring broadly also speeds up each competence.
-* **Level, knowledge elements.** A skill not asked is inferred validated when
-  ``P(θ ≥ ℓ) ≥ 0.5``, failed otherwise; asked skills keep their direct answer (when two answers
-  to a skill disagree, the posterior decides). The level is then scored exactly as Pix does.
+* **Level, knowledge elements.** Tubes and skills are assumed to sit ``N(0, spread²)`` around
+  the competence ability, which turns ``θ`` into a distribution of Pix-style levels (computed
+  once per parcours). Asked skills keep their direct answer (when two answers to a skill
+  disagree, the posterior decides); the other skills are inferred validated in decreasing
+  order of ``P(θ ≥ ℓ)``, as many as needed for the scored level to be the most probable one.
 * **Item selection.** Competences are visited in turns (fewest answers first) so an agent who
   stops midway has been measured broadly. In the chosen competence the challenge that most
   reduces the expected entropy of the *level* is asked, with a preference for tubes measured
   less and for skills not asked yet; near-ties are drawn at random (exposure control).
-* **Stopping.** A competence is done when the probability that its reported level is right is
-  at least ``confidence`` (and it had ``min_per_competence`` answers), or after
-  ``max_per_competence`` answers, or when nothing is left to ask. The attempt ends when every
-  competence is done.
+* **Stopping.** A competence is done when it had ``min_per_competence`` answers, its reported
+  level is right with probability ``confidence`` and off by at most one level with probability
+  ``within_one``; or after ``max_per_competence`` answers, or when nothing is left to ask. The
+  attempt ends when every competence is done.
 
 Deterministic for given answers and random generator; stateless like every algorithm here.
 """
@@ -48,7 +50,7 @@ from lti_tool.domain.scoring import MAX_POINTS_PER_SKILL, POINTS_PER_LEVEL
 from lti_tool.domain.target import CompetenceTarget, ParcoursView
 
 GRID_LOW = -1.0
-GRID_STEP = 0.125
+GRID_STEP = 0.2
 #: The grid extends this far above the highest target level (room for "above the target").
 GRID_MARGIN = 1.5
 #: Population prior of the general level (agents: mostly levels 1–3, some far beyond).
