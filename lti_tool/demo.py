@@ -50,6 +50,23 @@ def register_demo_platform(settings: Settings, lms_app: object) -> None:
         database.dispose()
 
 
+def _ensure_signing_key(settings: Settings) -> None:
+    """Generate the tool's first signing key now rather than on the first JWKS request."""
+    from lti_tool.db import Database
+    from lti_tool.lti.keys import KeyService
+
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session, session.begin():
+            KeyService(
+                session,
+                publish_delay=settings.key_publish_delay,
+                retention=settings.key_retention,
+            ).ensure_key()
+    finally:
+        database.dispose()
+
+
 def run_demo(host: str = "127.0.0.1", port: int = 5001, lms_port: int = 5000) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     tool_url = f"http://{host}:{port}"
@@ -68,6 +85,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 5001, lms_port: int = 5000) ->
         settings.instance_dir / "demo-lms",
     )
     register_demo_platform(settings, lms_app)
+    _ensure_signing_key(settings)
     tool_app.extensions["socle"].framing.invalidate()
 
     try:
