@@ -49,7 +49,9 @@ def radar_svg(axes: Sequence[Axis], scale: int, *, title: str, description: str)
         parts.append(
             f'<line class="radar-axis" x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}"/>'
         )
-        lx, ly = point(index, scale + 0.75)
+        # 18 px beyond the outer ring whatever the scale (at scale 1, « scale + 0.75 » put
+        # the labels outside the viewBox, where the SVG clips them away).
+        lx, ly = point(index, scale * (radius + 18) / radius)
         anchor = "middle" if abs(lx - centre) < 10 else ("start" if lx > centre else "end")
         parts.append(
             f'<text class="radar-label" x="{lx:.1f}" y="{ly + 4:.1f}" '
