@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -51,6 +53,15 @@ class FramingPolicy:
             self._read_at = float("-inf")
 
 
+def _static_version(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _select_locale() -> str:
     locale = getattr(g, "locale", None)
     if locale in SUPPORTED_LOCALES:
@@ -68,6 +79,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
     )
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
+    static_version = _static_version(PACKAGE_DIR / "static")
+
+    @app.url_defaults
+    def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
+        # Static files are cached for a year; the version in their URL changes with them.
+        if endpoint == "static" and "filename" in values:
+            values.setdefault("v", static_version)
+
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
