@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from lti_tool.config import Settings
-from lti_tool.domain.framework import Challenge, Content
+from lti_tool.domain.framework import Challenge, ChallengeType, Content
 from lti_tool.domain.framework import Text as ContentText
 from lti_tool.domain.scoring import AssessmentResult
 from lti_tool.models import AnswerRecord, Attempt, Launch
@@ -31,15 +31,24 @@ def _utc(value: datetime | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _response(record: AnswerRecord) -> xb.ResponseValue | None:
+def _response(record: AnswerRecord, challenge: Challenge) -> xb.ResponseValue | None:
+    """The stored answer in the shape of the challenge's xAPI interaction, or ``None``.
+
+    A tampered form can store any shape (several values for a qcu, unknown keys for a
+    qroc). It was graded ``ko`` and stays in the database, but it has no faithful xAPI
+    ``response``: the statement leaves the response out rather than failing the answer's
+    transaction (the xAPI formatter refuses a shape that does not fit the type).
+    """
     raw = record.response
-    if raw is None:
-        return None
-    if isinstance(raw, list):
-        return tuple(str(item) for item in raw)
+    if challenge.type in (ChallengeType.QCU, ChallengeType.QROC):
+        return raw if isinstance(raw, str) else None
+    if challenge.type is ChallengeType.QCM:
+        if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+            return tuple(raw)
+        return raw if isinstance(raw, str) else None
     if isinstance(raw, dict):
         return tuple((str(k), str(v)) for k, v in raw.items())
-    return str(raw)
+    return None
 
 
 class XapiEvents:
@@ -135,7 +144,7 @@ class XapiEvents:
             tube=xb.Tube(id=tube.id, title=cast(xb.Text, _text(tube.title))),
             skill=xb.Skill(id=skill.id, level=skill.level, description=_text(skill.description)),
             status=cast(Any, record.status),
-            response=_response(record),
+            response=_response(record, challenge),
             duration=max(_utc(record.answered_at) - _utc(record.served_at), timedelta(0)),
             timestamp=_utc(record.answered_at),
         )

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, cast
 
 import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
@@ -73,6 +73,14 @@ class CachingServiceConnector(ServiceConnector):
         lifetime = max(0.0, float(expires_in or 0) - 30.0)
         with self._tokens_lock:
             self._tokens[self._key(scope_key)] = (access_token, time.monotonic() + lifetime)
+
+    @classmethod
+    def forget(cls, issuer: str, client_id: str) -> None:
+        """Drop the cached tokens of a registration: the platform refused one (a restart
+        or a revocation), and reusing it until it expires would fail every try for an hour."""
+        with cls._tokens_lock:
+            for key in [k for k in cls._tokens if k[:2] == (issuer, client_id)]:
+                del cls._tokens[key]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -190,7 +198,10 @@ class GradeSync:
             stamp = last + timedelta(seconds=1)  # platforms want strictly later timestamps
         try:
             self._post(session, attempt, launch, stamp)
-        except (LtiException, requests.RequestException, LookupError, ValueError) as exc:
+        except Exception as exc:  # whatever the platform answers, the score waits and retries
+            if isinstance(exc, LtiServiceException) and exc.response.status_code == 401:
+                CachingServiceConnector.forget(launch.platform.issuer, launch.platform.client_id)
+            expected = isinstance(exc, LtiException | requests.RequestException)
             attempt.grade_tries += 1
             attempt.grade_error = str(exc)[:2000]
             if attempt.grade_tries >= MAX_TRIES:
@@ -199,8 +210,11 @@ class GradeSync:
                 return "failed"
             backoff = min(3600.0, 30.0 * 2 ** (attempt.grade_tries - 1))
             attempt.grade_next_try_at = now + timedelta(seconds=random.uniform(0, backoff))
+            # A body of the wrong shape makes pylti1p3 fail with TypeError, KeyError...: keep
+            # the traceback of such unexpected failures for whoever reads the log.
             log.warning(
-                "score of attempt %s not posted (try %s): %s", attempt.id, attempt.grade_tries, exc
+                "score of attempt %s not posted (try %s): %s", attempt.id, attempt.grade_tries,
+                exc, exc_info=not expected,
             )
             return "retry"
         attempt.grade_status = "sent"

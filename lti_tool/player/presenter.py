@@ -204,7 +204,12 @@ def _answer_text(challenge: Challenge, record: AnswerRecord, locale: str) -> str
         return " ; ".join(texts) or _("Aucune réponse.")
     if isinstance(response, dict):
         labels = {f.key: f.label.get(locale) for f in challenge.fields}
-        return " ; ".join(f"{labels.get(k, k)} : {v}" for k, v in response.items() if v)
+        return " ; ".join(
+            # TRANSLATORS: a label and its value; French puts a space before the colon.
+            _("%(label)s : %(value)s", label=labels.get(k, k), value=v)
+            for k, v in response.items()
+            if v
+        )
     return str(response)
 
 
@@ -351,7 +356,10 @@ def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> di
         [Axis(line.code, line.title, line.level) for line in lines],
         scale,
         title=_("Niveau atteint par compétence"),
-        description="; ".join(f"{line.code} {line.title} : {line.level}" for line in lines),
+        description="; ".join(
+            _("%(label)s : %(value)s", label=f"{line.code} {line.title}", value=line.level)
+            for line in lines
+        ),
     )
     profile = data.job_profiles.get(attempt.job_profile_id or "")
     stage = result.stage

@@ -68,7 +68,7 @@ def _player_error(exc: PlayerError) -> Response | tuple[str, int]:
         # A resubmitted or outdated form: show where the attempt really is.
         return _go("player.play")
     message, advice, status = MESSAGES.get(exc.code, _NOT_POSSIBLE)
-    return render_error(str(message), str(advice), status)
+    return render_error(str(message), str(advice), status, code=exc.code)
 
 
 def _attempt(launch: Launch) -> Attempt:
@@ -153,11 +153,31 @@ def start_timer() -> Response:
 
 
 def _answer_from_form(challenge_type: ChallengeType, fields: list[str]) -> object:
-    if challenge_type is ChallengeType.QCM:
-        return request.form.getlist("answer")
+    """The submitted answer in the shape the domain grades, without repairing the form.
+
+    The challenge form sends one ``answer`` (qcu, qroc), several ``answer`` (qcm) or one
+    ``answer.<key>`` per field (qrocm-*). Anything else — several values where one is
+    expected, a field the challenge does not have — is passed on as sent, so the domain
+    grades it ``ko``: taking the first value or dropping unknown keys here would accept a
+    forged form that carries the right answer among others.
+    """
+    form = request.form
+
+    def value(name: str) -> str | list[str]:
+        values = form.getlist(name)
+        return values[0] if len(values) == 1 else (values or "")
+
+    sent = [name for name in form if name == "answer" or name.startswith("answer.")]
     if challenge_type in (ChallengeType.QROCM_IND, ChallengeType.QROCM_DEP):
-        return {key: request.form.get(f"answer.{key}", "") for key in fields}
-    return request.form.get("answer", "")
+        answer: dict[str, str | list[str]] = dict.fromkeys(fields, "")
+        for name in sent:  # a bare ``answer`` becomes the key "", unknown to every challenge
+            answer[name.removeprefix("answer").removeprefix(".")] = value(name)
+        return answer
+    if any(name != "answer" for name in sent):
+        return {name: value(name) for name in sent}
+    if challenge_type is ChallengeType.QCM:
+        return form.getlist("answer")
+    return value("answer")
 
 
 @bp.post("/play/answer")
@@ -168,21 +188,30 @@ def answer() -> Response:
         seq = int(request.form.get("seq", ""))
     except ValueError:
         return _go("player.play")
-    with transaction() as session:
-        attempt = _attempt(launch)
-        challenge = player().view(attempt).challenges.get(challenge_id)
-        if challenge is None:
-            raise PlayerError("stale_form")
-        record = player().submit(
-            session,
-            attempt,
-            launch,
-            challenge_id=challenge_id,
-            seq=seq,
-            skipped=request.form.get("action") == "skip",
-            answer=_answer_from_form(challenge.type, [f.key for f in challenge.fields]),
+    try:
+        with transaction() as session:
+            attempt = _attempt(launch)
+            challenge = player().view(attempt).challenges.get(challenge_id)
+            if challenge is None:
+                raise PlayerError("stale_form")
+            record = player().submit(
+                session,
+                attempt,
+                launch,
+                challenge_id=challenge_id,
+                seq=seq,
+                skipped=request.form.get("action") == "skip",
+                answer=_answer_from_form(challenge.type, [f.key for f in challenge.fields]),
+            )
+            seq = record.seq
+    except PlayerError as exc:
+        # The twin request of a double click may have recorded this very answer while this
+        # one was running: show its feedback, as when the twin came first.
+        recorded = exc.code == "stale_form" and any(
+            r.seq == seq and r.challenge_id == challenge_id for r in _attempt(launch).answers
         )
-        seq = record.seq
+        if not recorded:
+            raise
     return _go("player.feedback", seq=seq)
 
 
