@@ -26,7 +26,11 @@ def init_app(app: Flask) -> None:
             )
         if status == 413:
             return render_error(_("La demande envoyée est trop volumineuse."), "", 413)
-        return render_error(_("La demande n'a pas pu être traitée."), str(exc.description), status)
+        return render_error(
+            _("La demande n'a pas pu être traitée."),
+            _("Revenez à votre plateforme de formation et réessayez."),
+            status,
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:

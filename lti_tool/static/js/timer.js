@@ -5,11 +5,12 @@
   if (!form) { return; }
   var deadline = parseInt(form.dataset.deadline, 10);
   var display = form.querySelector("[data-timer-display]");
-  var lang = document.documentElement.lang || "fr";
+  // The label comes translated from the page: "Temps restant : {seconds} s".
+  var label = display.dataset.timerLabel || "{seconds} s";
   var announced = {};
   function tick() {
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-    display.textContent = (lang === "en" ? "Time left: " : "Temps restant : ") + left + " s";
+    display.textContent = label.replace("{seconds}", String(left));
     if ((left === 30 || left === 10) && !announced[left]) {
       announced[left] = true;
       display.parentNode.setAttribute("aria-live", "polite");
