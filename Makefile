@@ -26,8 +26,9 @@ lrs:
 	  (cd tests/lrs && npm ci --no-audit --no-fund --loglevel=error); \
 	else echo "npm not found: LRS tests will be skipped"; fi
 
+# PYTEST_ARGS narrows a run, e.g. CI's second pass on PostgreSQL.
 test: $(STAMP) lrs
-	$(BIN)/python -m pytest -W error
+	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

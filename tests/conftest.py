@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,8 +19,33 @@ from sqlalchemy import MetaData, create_engine, text
 from lti_tool.app import create_app
 from lti_tool.config import PROJECT_DIR, Settings
 from lti_tool.migrate import upgrade_database
+from tests.peers import missing_peer
 
 TEST_SECRET = "test-secret-key-not-for-production"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, launched once for the whole session.
+
+    One Playwright instance per process: its sync API cannot be started twice at once, so
+    every browser test shares this fixture.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_peer("Playwright for Python is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        missing_peer(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,26 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.helpers import CHROMIUM, FIXTURE_CONTENT, Peers
+from tests.browser.helpers import FIXTURE_CONTENT, Peers
 from tests.browser.servers import TestCertificates, make_certificates
-from tests.peers import missing_peer
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright, launched once for the whole session."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_peer("Playwright for Python is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        missing_peer(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="session")

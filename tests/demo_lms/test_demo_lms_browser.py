@@ -3,7 +3,6 @@ checked with axe. Uses Debian's chromium through Playwright (never a downloaded 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -14,25 +13,7 @@ from demo_lms_peer import TestTool
 
 from lti_tool.demo_lms import create_demo_lms
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 pytestmark = pytest.mark.browser
-
-
-def _require_browser() -> Any:
-    """Playwright's sync API, or a skip (a failure when CI requires every peer)."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "Playwright for Python is not installed"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if reason is not None:
-        if os.environ.get("SOCLE_REQUIRE_PEERS") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return sync_playwright
 
 
 @pytest.fixture
@@ -65,35 +46,33 @@ def _axe_violations(page: Any) -> list[str]:
 
 
 def test_teacher_adds_an_activity_and_the_agent_takes_it_in_the_iframe(
-    live_lms: str, tool: TestTool
+    live_lms: str, tool: TestTool, chromium: Any
 ) -> None:
-    sync_playwright = _require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        try:
-            page = browser.new_page(viewport={"width": 320, "height": 700})
-            page.goto(f"{live_lms}/")
-            assert _axe_violations(page) == []
-            page.get_by_label("Enseignant — Claire Martin").check()
-            page.get_by_role("button", name="Valider").click()
-            page.get_by_role("link", name="Ajouter une activité Socle").click()
-            frame = page.frame_locator("iframe.tool")
-            frame.get_by_role("button", name="Ajouter le parcours socle commun").click()
-            page.wait_for_url("**/?ajout=*")
-            status = page.get_by_role("status").first.inner_text()
-            assert "« Parcours socle commun » a été ajoutée" in status
-            assert page.evaluate("document.documentElement.scrollWidth") <= 320
-            assert _axe_violations(page) == []
+    context = chromium.new_context(viewport={"width": 320, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_lms}/")
+        assert _axe_violations(page) == []
+        page.get_by_label("Enseignant — Claire Martin").check()
+        page.get_by_role("button", name="Valider").click()
+        page.get_by_role("link", name="Ajouter une activité Socle").click()
+        frame = page.frame_locator("iframe.tool")
+        frame.get_by_role("button", name="Ajouter le parcours socle commun").click()
+        page.wait_for_url("**/?ajout=*")
+        status = page.get_by_role("status").first.inner_text()
+        assert "« Parcours socle commun » a été ajoutée" in status
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        assert _axe_violations(page) == []
 
-            page.goto(f"{live_lms}/?utilisateur=agent&langue=en")
-            page.get_by_role("link", name="Parcours socle commun").click()
-            launched = page.frame_locator("iframe.tool").locator("#launched")
-            assert launched.inner_text() == "Karim Benali — socle-commun — en"
-            assert page.evaluate("document.documentElement.scrollWidth") <= 320
-            assert _axe_violations(page) == []
-            with page.expect_popup() as popup_info:
-                page.get_by_role("link", name="Ouvrir dans une nouvelle fenêtre").click()
-            popup = popup_info.value
-            assert popup.locator("#launched").inner_text() == "Karim Benali — socle-commun — en"
-        finally:
-            browser.close()
+        page.goto(f"{live_lms}/?utilisateur=agent&langue=en")
+        page.get_by_role("link", name="Parcours socle commun").click()
+        launched = page.frame_locator("iframe.tool").locator("#launched")
+        assert launched.inner_text() == "Karim Benali — socle-commun — en"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        assert _axe_violations(page) == []
+        with page.expect_popup() as popup_info:
+            page.get_by_role("link", name="Ouvrir dans une nouvelle fenêtre").click()
+        popup = popup_info.value
+        assert popup.locator("#launched").inner_text() == "Karim Benali — socle-commun — en"
+    finally:
+        context.close()
