@@ -10,15 +10,48 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import requests
 from flask import Flask
 
 from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.demo import register_demo_platform
 from lti_tool.demo_lms import ToolEndpoints, create_demo_lms
-from tests.live import LiveServer
-from tests.lti.test_flow import Browser, _links
+from tests.live import LiveServer, forms
 from tests.player_helpers import right_answer, wrong_answer
+
+
+class Browser:
+    """A requests session that submits the auto-submit forms a browser would submit."""
+
+    def __init__(self) -> None:
+        self.http = requests.Session()
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        response = self.http.get(url, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def submit(self, page: requests.Response, **values: str) -> requests.Response:
+        form = forms(page.text)[0]
+        fields = {**form["fields"], **values}
+        action = urljoin(page.url, form["action"])
+        response = self.http.request(form["method"], action, data=fields, timeout=10)
+        return response
+
+
+def _links(html: str, element: str, attribute: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == element:
+                found.extend(v for k, v in attrs if k == attribute and v)
+
+    Links().feed(html)
+    return found
 
 
 @contextmanager

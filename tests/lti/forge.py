@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
@@ -184,3 +185,30 @@ def unsigned_token(claims: dict[str, Any], header: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     return f"{part(header)}.{part(claims)}."
+
+
+class RegisteredPlatform(Protocol):
+    issuer: str
+    client_id: str
+    deployment_id: str
+
+
+def register(app: Flask, platform: RegisteredPlatform, **extra: Any) -> None:
+    """Register a test platform (its /auth, /token and /jwks) as `socle platform add` would."""
+    from lti_tool.lti.registrations import PlatformInput, add_platform
+
+    database = app.extensions["socle"].database
+    with database.session() as session, session.begin():
+        add_platform(
+            session,
+            PlatformInput(
+                issuer=platform.issuer,
+                client_id=platform.client_id,
+                auth_login_url=f"{platform.issuer}/auth",
+                auth_token_url=f"{platform.issuer}/token",
+                key_set_url=f"{platform.issuer}/jwks",
+                deployment_ids=(platform.deployment_id,),
+                **extra,
+            ),
+        )
+    app.extensions["socle"].framing.invalidate()

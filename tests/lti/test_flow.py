@@ -5,68 +5,21 @@ learner's resource-link launch → parcours start page."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-import requests
 from flask import Flask
 
-from lti_tool.app import create_app
-from lti_tool.config import Settings
-from lti_tool.demo import register_demo_platform
-from lti_tool.demo_lms import ToolEndpoints, create_demo_lms
-from tests.live import LiveServer, forms
-
-
-class Browser:
-    """A requests session that submits the auto-submit forms a browser would submit."""
-
-    def __init__(self) -> None:
-        self.http = requests.Session()
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response:
-        response = self.http.get(url, timeout=10, **kwargs)
-        response.raise_for_status()
-        return response
-
-    def submit(self, page: requests.Response, **values: str) -> requests.Response:
-        form = forms(page.text)[0]
-        fields = {**form["fields"], **values}
-        action = urljoin(page.url, form["action"])
-        response = self.http.request(form["method"], action, data=fields, timeout=10)
-        return response
+from tests.e2e import Browser, _links, running_peers
 
 
 @pytest.fixture
 def peers(make_settings: Any, tmp_path: Path) -> Iterator[tuple[str, str, Flask]]:
     """The tool on 127.0.0.1 and the demo LMS on localhost: two sites, as in real life."""
-    tool_server = LiveServer("127.0.0.1")
-    lms_server = LiveServer("127.0.0.1", url_host="localhost")
-    settings: Settings = make_settings(base_url=tool_server.url)
-    tool_app = create_app(settings)
-    lms_app = create_demo_lms(
-        lms_server.url,
-        ToolEndpoints(
-            login_url=f"{tool_server.url}/lti/login",
-            launch_url=f"{tool_server.url}/lti/launch",
-            deep_link_url=f"{tool_server.url}/lti/launch",
-            jwks_url=f"{tool_server.url}/lti/jwks",
-        ),
-        tmp_path / "demo-lms",
-    )
-    register_demo_platform(replace(settings), lms_app)
-    tool_app.extensions["socle"].framing.invalidate()
-    tool_server.start(tool_app)
-    lms_server.start(lms_app)
-    try:
-        yield tool_server.url, lms_server.url, tool_app
-    finally:
-        lms_server.stop()
-        tool_server.stop()
-        tool_app.extensions["socle"].database.dispose()
+    with running_peers(make_settings, tmp_path) as (tool_url, lms_url, tool_app, _lms_app):
+        yield tool_url, lms_url, tool_app
 
 
 def test_teacher_adds_a_parcours_and_an_agent_launches_it(
@@ -108,17 +61,3 @@ def test_teacher_adds_a_parcours_and_an_agent_launches_it(
     assert "Socle commun des compétences numériques" in start.text
     assert "Commencer le parcours" in start.text
     assert "frame-ancestors 'self' " + lms_url in start.headers["Content-Security-Policy"]
-
-
-def _links(html: str, element: str, attribute: str) -> list[str]:
-    from html.parser import HTMLParser
-
-    found: list[str] = []
-
-    class Links(HTMLParser):
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag == element:
-                found.extend(v for k, v in attrs if k == attribute and v)
-
-    Links().feed(html)
-    return found

@@ -13,36 +13,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lti_tool.lti.launch import STATE_COOKIE_PREFIX
-from lti_tool.lti.registrations import PlatformInput, add_platform
 from lti_tool.models import Launch, LtiContext, LtiUser, ResourceLink, UsedNonce
 from tests.lti.forge import (
     INSTRUCTOR,
     SigningKey,
     TestPlatform,
     login,
+    register,
     running_platform,
     unsigned_token,
 )
 
 STORED = (Launch, UsedNonce, LtiUser, LtiContext, ResourceLink)
-
-
-def register(app: Flask, platform: TestPlatform, **extra: Any) -> None:
-    database = app.extensions["socle"].database
-    with database.session() as session, session.begin():
-        add_platform(
-            session,
-            PlatformInput(
-                issuer=platform.issuer,
-                client_id=platform.client_id,
-                auth_login_url=f"{platform.issuer}/auth",
-                auth_token_url=f"{platform.issuer}/token",
-                key_set_url=f"{platform.issuer}/jwks",
-                deployment_ids=(platform.deployment_id,),
-                **extra,
-            ),
-        )
-    app.extensions["socle"].framing.invalidate()
 
 
 @pytest.fixture

@@ -20,28 +20,10 @@ from flask import Flask
 
 from lti_tool.app import create_app
 from lti_tool.content_store import Catalogue, load_catalogue
-from lti_tool.lti.registrations import PlatformInput, add_platform
 from lti_tool.player.grades import CachingServiceConnector
-from tests.lti.forge import SigningKey
+from tests.lti.forge import SigningKey, register
 from tests.player.agent import Agent
 from tests.player.platform import GradebookPlatform
-
-
-def register(app: Flask, platform: GradebookPlatform) -> None:
-    database = app.extensions["socle"].database
-    with database.session() as session, session.begin():
-        add_platform(
-            session,
-            PlatformInput(
-                issuer=platform.issuer,
-                client_id=platform.client_id,
-                auth_login_url=f"{platform.issuer}/auth",
-                auth_token_url=f"{platform.issuer}/token",
-                key_set_url=f"{platform.issuer}/jwks",
-                deployment_ids=(platform.deployment_id,),
-            ),
-        )
-    app.extensions["socle"].framing.invalidate()
 
 
 @functools.cache

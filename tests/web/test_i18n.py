@@ -27,10 +27,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from lti_tool.config import PACKAGE_DIR, PROJECT_DIR
-from lti_tool.lti.registrations import PlatformInput, add_platform
 from lti_tool.player.markdown import render
 from tests.live import forms
-from tests.lti.forge import DL, INSTRUCTOR, TestPlatform, login, running_platform
+from tests.lti.forge import DL, INSTRUCTOR, TestPlatform, login, register, running_platform
 from tests.player_helpers import right_answer, wrong_answer
 
 TRANSLATIONS = PACKAGE_DIR / "translations"
@@ -130,7 +129,9 @@ def test_compiled_catalogue_is_not_git_ignored() -> None:
     try:
         result = subprocess.run(
             ["git", "check-ignore", "--quiet", str(MO)],
-            cwd=PROJECT_DIR, capture_output=True, check=False,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            check=False,
         )
     except FileNotFoundError:
         pytest.skip("git is not installed")
@@ -222,23 +223,6 @@ def french_ui(html: str, catalog: Catalog, content: frozenset[str] = frozenset()
     return found
 
 
-def register(app: Flask, platform: TestPlatform) -> None:
-    database = app.extensions["socle"].database
-    with database.session() as session, session.begin():
-        add_platform(
-            session,
-            PlatformInput(
-                issuer=platform.issuer,
-                client_id=platform.client_id,
-                auth_login_url=f"{platform.issuer}/auth",
-                auth_token_url=f"{platform.issuer}/token",
-                key_set_url=f"{platform.issuer}/jwks",
-                deployment_ids=(platform.deployment_id,),
-            ),
-        )
-    app.extensions["socle"].framing.invalidate()
-
-
 @pytest.fixture
 def platform(app: Flask) -> Iterator[TestPlatform]:
     with running_platform() as test_platform:
@@ -305,14 +289,20 @@ def test_teacher_and_deep_linking_pages_in_english(
     assert_english(teacher, english)
     assert "Trainer area" in teacher
     deep_link = launch(
-        client, platform, "en",
-        lti_roles=[INSTRUCTOR], lti_message_type="LtiDeepLinkingRequest",
-        lti_resource_link=None, lti_custom=None,
-        **{DL + "deep_linking_settings": {
-            "deep_link_return_url": f"{platform.issuer}/deep-link/return",
-            "accept_types": ["ltiResourceLink"],
-            "accept_presentation_document_targets": ["iframe", "window"],
-        }},
+        client,
+        platform,
+        "en",
+        lti_roles=[INSTRUCTOR],
+        lti_message_type="LtiDeepLinkingRequest",
+        lti_resource_link=None,
+        lti_custom=None,
+        **{
+            DL + "deep_linking_settings": {
+                "deep_link_return_url": f"{platform.issuer}/deep-link/return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+            }
+        },
     ).get_data(as_text=True)
     assert_english(deep_link, english)
     assert "Choose the assessment to add to the course" in deep_link
@@ -364,7 +354,10 @@ class Agent:
 
 
 def test_a_whole_parcours_in_english_shows_no_french_ui(
-    app: Flask, client: FlaskClient, platform: TestPlatform, english: Catalog,
+    app: Flask,
+    client: FlaskClient,
+    platform: TestPlatform,
+    english: Catalog,
     content_texts: frozenset[str],
 ) -> None:
     """Self-assessment, challenges, feedback, checkpoints and results, all in English."""
@@ -381,8 +374,16 @@ def test_a_whole_parcours_in_english_shows_no_french_ui(
         # Challenges, skills and tutorials are written in French only: content, not UI.
         assert french_ui(page, english, content_texts) == []
     seen = "\n".join(agent.pages)
-    for english_text in ("Question 1", "Submit", "Skip", "Next question", "Progress check",
-                         "Your results", "Level in each competence", "Expected"):
+    for english_text in (
+        "Question 1",
+        "Submit",
+        "Skip",
+        "Next question",
+        "Progress check",
+        "Your results",
+        "Level in each competence",
+        "Expected",
+    ):
         assert english_text in seen, english_text
     assert "Mastery rate for the assessment:" in results
     assert "Your self-assessment and the measurement" in results
