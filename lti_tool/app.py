@@ -6,8 +6,9 @@ import hashlib
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from flask import Flask, g, request
@@ -15,9 +16,14 @@ from flask_babel import Babel, get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.config import PACKAGE_DIR, Settings
+from lti_tool.content_store import Catalogue
 from lti_tool.db import Database
 from lti_tool.lti.launch import JwksCache
 from lti_tool.lti.tokens import LaunchTokens
+
+if TYPE_CHECKING:
+    from lti_tool.player.grades import GradeSync
+    from lti_tool.player.service import Player
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +98,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from lti_tool.content_store import load_catalogue
+    from lti_tool.player.events import build_events
+    from lti_tool.player.grades import GradeSync
+    from lti_tool.player.service import Player
 
     catalogue = load_catalogue(settings.content_dir)
     database = Database(settings.database_url)
@@ -101,25 +110,18 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         settings=settings,
         database=database,
         catalogue=catalogue,
-        http=http,
         jwks=JwksCache(http, settings.http_timeout, settings.jwks_refetch_interval),
         tokens=LaunchTokens(settings.secret_key, settings.token_lifetime),
         framing=FramingPolicy(database),
+        player=Player(
+            catalogue.content,
+            build_events(settings).bind(catalogue.content),
+            retry_delay=settings.retry_delay,
+        ),
+        grades=GradeSync(database, settings),
     )
     Babel(app, locale_selector=_select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
-
-    from lti_tool.player.events import build_events
-    from lti_tool.player.grades import GradeSync
-    from lti_tool.player.service import Player
-
-    extension = app.extensions["socle"]
-    extension.grades = GradeSync(database, settings)
-    extension.player = Player(
-        catalogue.content,
-        build_events(settings).bind(catalogue.content),
-        retry_delay=settings.retry_delay,
-    )
 
     from lti_tool.lti.views import bp as lti_bp
     from lti_tool.player.views import bp as player_bp
@@ -145,16 +147,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     return app
 
 
+@dataclass
 class SocleExtension:
     """What the views need, reachable as ``current_app.extensions['socle']``."""
 
-    def __init__(self, **parts: Any) -> None:
-        self.settings: Settings = parts["settings"]
-        self.database: Database = parts["database"]
-        self.catalogue = parts["catalogue"]
-        self.http: requests.Session = parts["http"]
-        self.jwks: JwksCache = parts["jwks"]
-        self.tokens: LaunchTokens = parts["tokens"]
-        self.framing: FramingPolicy = parts["framing"]
-        self.player: Any = None
-        self.grades: Any = None
+    settings: Settings
+    database: Database
+    catalogue: Catalogue
+    jwks: JwksCache
+    tokens: LaunchTokens
+    framing: FramingPolicy
+    player: Player
+    grades: GradeSync

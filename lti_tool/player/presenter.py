@@ -45,14 +45,14 @@ FEELINGS = {
 
 
 def content() -> Content:
-    return socle().catalogue.content  # type: ignore[no-any-return]
+    return socle().catalogue.content
 
 
 def parcours_summary(launch: Launch) -> ParcoursSummary | None:
     link = launch.resource_link
     if link is None or not link.parcours_id:
         return None
-    return socle().catalogue.summary(link.parcours_id, launch.locale)  # type: ignore[no-any-return]
+    return socle().catalogue.summary(link.parcours_id, launch.locale)
 
 
 def job_profiles(locale: str) -> list[tuple[str, str]]:

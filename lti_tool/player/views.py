@@ -50,7 +50,7 @@ _NOT_POSSIBLE = (_l("Cette action n'est pas possible."), _l("Revenez à la page 
 
 
 def player() -> Player:
-    return socle().player  # type: ignore[no-any-return]
+    return socle().player
 
 
 def _go(endpoint: str, **values: Any) -> Response:
@@ -273,6 +273,4 @@ def attachment(name: str) -> Response:
 
 def _start_grade_sync() -> None:
     """Send pending scores to the LMS in the background: the agent never waits for it."""
-    sync = getattr(socle(), "grades", None)
-    if sync is not None:
-        sync.kick()
+    socle().grades.kick()
