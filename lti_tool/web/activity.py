@@ -6,15 +6,18 @@ cookie: the tool runs in LMS iframes where third-party cookies are blocked.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from typing import Any, cast
 
 import jwt
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import gettext as _
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
+from sqlalchemy import select
 
 from lti_tool.lti.keys import KeyService
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST, DL_CLAIM
@@ -22,7 +25,7 @@ from lti_tool.lti.registrations import to_registration
 from lti_tool.lti.roles import TEACHER
 from lti_tool.lti.service import load_launch
 from lti_tool.lti.tokens import TOKEN_FIELD, TokenError
-from lti_tool.models import Launch
+from lti_tool.models import Attempt, Launch
 from lti_tool.web import db_session, socle, transaction
 from lti_tool.web.errors import render_error
 
@@ -166,3 +169,76 @@ def deep_linking_choose() -> str | tuple[str, int]:
         fields={"JWT": encoded},
         title=_("Retour à votre plateforme"),
     )
+
+
+@bp.get("/activity/report")
+def report() -> str | Response:
+    """The course report of one activity: every agent's attempts, status, mastery, levels.
+
+    Teachers only; preview attempts are left out. ``?format=csv`` downloads the same table.
+    """
+    launch = current_launch()
+    if launch.role != TEACHER or launch.resource_link is None:
+        raise PageError(
+            _("Le suivi de l'activité est réservé aux formateurs."),
+            _("Revenez à votre cours."),
+            403,
+        )
+    link = launch.resource_link
+    rows = db_session().scalars(
+        select(Attempt)
+        .where(Attempt.resource_link_pk == link.id, Attempt.preview.is_(False))
+        .order_by(Attempt.started_at)
+    )
+    codes: list[str] = []
+    lines = []
+    for attempt in rows:
+        levels = (attempt.result or {}).get("levels", {})
+        for code in levels:
+            if code not in codes:
+                codes.append(code)
+        user = attempt.user
+        lines.append(
+            {
+                "agent": (user.name or user.email or user.sub) if user else "—",
+                "number": attempt.number,
+                "status": attempt.status,
+                "started": attempt.started_at,
+                "finished": attempt.finished_at,
+                "answers": attempt.answer_count,
+                "mastery": None if attempt.mastery is None else round(attempt.mastery * 100),
+                "levels": levels,
+                "grade": attempt.grade_status,
+            }
+        )
+    codes.sort(key=lambda c: tuple(int(p) for p in c.split(".")))
+    if request.args.get("format") == "csv":
+        return _report_csv(lines, codes)
+    summary = socle().catalogue.summary(link.parcours_id, launch.locale)
+    return render_template(
+        "activity_report.html", lines=lines, codes=codes, link=link, parcours=summary
+    )
+
+
+def _report_csv(lines: list[dict[str, Any]], codes: list[str]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        ["agent", "passage", "statut", "debut", "fin", "reponses", "maitrise_pct", *codes]
+    )
+    for line in lines:
+        writer.writerow(
+            [
+                line["agent"],
+                line["number"],
+                line["status"],
+                line["started"].isoformat() if line["started"] else "",
+                line["finished"].isoformat() if line["finished"] else "",
+                line["answers"],
+                "" if line["mastery"] is None else line["mastery"],
+                *[line["levels"].get(code, "") for code in codes],
+            ]
+        )
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="suivi-socle.csv"'
+    return response
