@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lti_tool.config import PACKAGE_DIR, Settings
 from lti_tool.content_store import Catalogue
 from lti_tool.db import Database
+from lti_tool.i18n import SUPPORTED_LOCALES
 from lti_tool.lti.launch import JwksCache
 from lti_tool.lti.tokens import LaunchTokens
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_LOCALES = ("fr", "en")
 
 
 class FramingPolicy:
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from lti_tool.content_store import load_catalogue
-    from lti_tool.player.events import build_events
+    from lti_tool.player.events import XapiEvents
     from lti_tool.player.grades import GradeSync
     from lti_tool.player.service import Player
 
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         framing=FramingPolicy(database),
         player=Player(
             catalogue.content,
-            build_events(settings).bind(catalogue.content),
+            XapiEvents(settings.base_url, catalogue.content),
             retry_delay=settings.retry_delay,
         ),
         grades=GradeSync(database, settings),

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import SUPPORTED_LOCALES
 from lti_tool.lti.launch import (
     AGS_CLAIM,
     CLAIM,
@@ -33,8 +34,6 @@ from lti_tool.models import (
     ResourceLink,
     UsedNonce,
 )
-
-SUPPORTED_LOCALES = ("fr", "en")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from lti_tool.config import Settings
 from lti_tool.domain.framework import Challenge, ChallengeType, Content
 from lti_tool.domain.framework import Text as ContentText
 from lti_tool.domain.scoring import AssessmentResult
@@ -54,13 +53,9 @@ def _response(record: AnswerRecord, challenge: Challenge) -> xb.ResponseValue | 
 class XapiEvents:
     """Implements the player's ``AttemptEvents`` with the xAPI profile's statements."""
 
-    def __init__(self, base_url: str, content: Content | None = None) -> None:
+    def __init__(self, base_url: str, content: Content) -> None:
         self.base_url = base_url
         self.content = content
-
-    def bind(self, content: Content) -> XapiEvents:
-        self.content = content
-        return self
 
     def _builder(self, launch: Launch) -> xb.StatementBuilder:
         return xb.StatementBuilder(
@@ -68,7 +63,6 @@ class XapiEvents:
         )
 
     def _attempt(self, attempt: Attempt, launch: Launch) -> xb.Attempt:
-        assert self.content is not None
         assert attempt.user is not None
         parcours = self.content.parcours[attempt.parcours_id]
         link = attempt.resource_link
@@ -104,7 +98,6 @@ class XapiEvents:
         )
 
     def _competence(self, code: str) -> xb.Competence:
-        assert self.content is not None
         competence = self.content.competences[code]
         return xb.Competence(code=code, title=cast(xb.Text, _text(competence.title)))
 
@@ -125,7 +118,6 @@ class XapiEvents:
         record: AnswerRecord,
         challenge: Challenge,
     ) -> None:
-        assert self.content is not None
         skill = self.content.skills[record.skill_id]
         tube = self.content.tubes[skill.tube_id]
         locale_text = _text(challenge.instruction)
@@ -176,6 +168,3 @@ class XapiEvents:
         statements = self._builder(launch).attempt_ended(self._attempt(attempt, launch), outcome)
         enqueue(session, statements, self._lrs(launch))
 
-
-def build_events(settings: Settings) -> XapiEvents:
-    return XapiEvents(settings.base_url)
