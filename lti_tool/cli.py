@@ -94,8 +94,17 @@ def platform() -> None:
     default=False,
     help="Keep agents' names and emails sent by the platform (default: pseudonymous ids only)",
 )
+@click.option(
+    "--update",
+    is_flag=True,
+    default=False,
+    help="Replace the URLs and settings of an existing registration (issuer and client id)",
+)
 def platform_add(**options: Any) -> None:
-    """Register a platform, or add deployments to an existing registration."""
+    """Register a platform, or add deployments to an existing registration.
+
+    Running it again for a registered issuer and client id adds the deployment ids given,
+    provided every other setting is the same; changing them takes --update."""
     from lti_tool.lti.registrations import PlatformInput, RegistrationError, add_platform
 
     data = PlatformInput(
@@ -111,7 +120,9 @@ def platform_add(**options: Any) -> None:
     )
     try:
         with _session() as (_, session):
-            row = add_platform(session, data)
+            row = add_platform(
+                session, data, existing="update" if options["update"] else "add_deployments"
+            )
             if options["lrs"]:
                 from xapi.outbox import find_lrs_id
 

@@ -74,6 +74,9 @@ class Settings:
     trust_proxy: bool = False
     retry_delay: int = 0
     registration_hosts: tuple[str, ...] = ()
+    # Hosts of platforms run for development (a local Moodle, the tests): dynamic
+    # registration with them may use plain http and loopback or private addresses.
+    registration_local_hosts: tuple[str, ...] = ()
     testing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -101,6 +104,11 @@ class Settings:
             registration_hosts=tuple(
                 h.strip().lower()
                 for h in os.environ.get("SOCLE_REGISTRATION_HOSTS", "").split(",")
+                if h.strip()
+            ),
+            registration_local_hosts=tuple(
+                h.strip().lower()
+                for h in os.environ.get("SOCLE_REGISTRATION_LOCAL_HOSTS", "").split(",")
                 if h.strip()
             ),
         )

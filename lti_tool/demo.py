@@ -45,6 +45,7 @@ def register_demo_platform(settings: Settings, lms_app: object) -> None:
                     name="Démo LMS",
                     store_personal_data=False,
                 ),
+                existing="update",
             )
     finally:
         database.dispose()

@@ -8,7 +8,7 @@ its deep-linking and grade services work from the same rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pylti1p3.deployment import Deployment as LtiDeployment
@@ -24,6 +24,18 @@ from lti_tool.models import Deployment, Platform, ToolKey
 
 class RegistrationError(ValueError):
     """A registration request that cannot be honoured; the message says why."""
+
+
+class RegistrationExists(RegistrationError):
+    """The (issuer, client id) is registered already and the caller may not change it."""
+
+
+# What ``add_platform`` does when the (issuer, client id) is registered already:
+# "refuse" (dynamic registration: an unauthenticated request must never alter a trusted
+# registration), "add_deployments" (``socle platform add`` run again with one more deployment
+# id: accepted only when every other setting is unchanged), "update" (``--update``: the
+# administrator replaces the endpoints and settings on purpose).
+OnExisting = Literal["refuse", "add_deployments", "update"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,21 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def add_platform(session: Session, data: PlatformInput) -> Platform:
-    """Register a platform, or add deployment ids to an existing (issuer, client id).
+def _same_settings(platform: Platform, data: PlatformInput) -> bool:
+    return (
+        platform.auth_login_url == data.auth_login_url
+        and platform.auth_token_url == data.auth_token_url
+        and platform.key_set_url == data.key_set_url
+        and platform.auth_audience == data.auth_audience
+        and platform.store_personal_data == data.store_personal_data
+        and (not data.name or platform.name == data.name)
+    )
+
+
+def add_platform(
+    session: Session, data: PlatformInput, *, existing: OnExisting = "refuse"
+) -> Platform:
+    """Register a platform; what happens to an existing (issuer, client id) is ``existing``'s.
 
     Plain http is accepted only for local addresses (the demo LMS, tests): a real platform
     must use https so its keys and tokens cannot be tampered with on the way.
@@ -95,7 +120,16 @@ def add_platform(session: Session, data: PlatformInput) -> Platform:
             store_personal_data=data.store_personal_data,
         )
         session.add(platform)
-    else:
+    elif existing == "refuse":
+        raise RegistrationExists(
+            f"issuer {data.issuer!r} with client id {data.client_id!r} is registered already"
+        )
+    elif existing == "add_deployments" and not _same_settings(platform, data):
+        raise RegistrationExists(
+            f"issuer {data.issuer!r} with client id {data.client_id!r} is registered already "
+            "with other settings: pass --update to replace them"
+        )
+    elif existing == "update":
         platform.auth_login_url = data.auth_login_url
         platform.auth_token_url = data.auth_token_url
         platform.key_set_url = data.key_set_url

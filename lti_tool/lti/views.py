@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import requests
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -100,11 +99,15 @@ def jwks() -> Response:
 
 @bp.get("/register")
 def register() -> str | tuple[str, int]:
-    """LTI Dynamic Registration, for platforms whose host is in SOCLE_REGISTRATION_HOSTS."""
-    from pylti1p3.exception import LtiException
+    """LTI Dynamic Registration, for platforms whose host is in SOCLE_REGISTRATION_HOSTS.
 
-    from lti_tool.lti.dynamic_registration import SocleRegistration, host_allowed
-    from lti_tool.lti.registrations import RegistrationError
+    Unauthenticated: everything it fetches goes through ``safe_fetch``, it only ever adds a
+    registration, and a refusal says what was wrong without any lower-level error text."""
+    from sqlalchemy.exc import IntegrityError
+
+    from lti_tool.lti.dynamic_registration import SocleRegistration
+    from lti_tool.lti.registrations import RegistrationError, RegistrationExists, add_platform
+    from lti_tool.lti.safe_fetch import FetchPolicy, FetchRefused, system_resolver
 
     ext = socle()
     configuration = request.args.get("openid_configuration", "")
@@ -115,35 +118,49 @@ def register() -> str | tuple[str, int]:
             400,
             code="bad_registration",
         )
-    if not host_allowed(configuration, ext.settings.registration_hosts):
-        log.warning("dynamic registration refused for %s", configuration)
-        return render_error(
-            _("L'enregistrement automatique n'est pas autorisé pour cette plateforme."),
-            _("L'administrateur de Socle doit ajouter son nom d'hôte à SOCLE_REGISTRATION_HOSTS, "
-              "ou enregistrer la plateforme avec « socle platform add »."),
-            403,
-            code="registration_not_allowed",
-        )
+    registration = SocleRegistration(
+        base_url=ext.settings.base_url,
+        openid_configuration=configuration,
+        registration_token=request.args.get("registration_token"),
+        policy=FetchPolicy(
+            allowed_hosts=ext.settings.registration_hosts,
+            local_hosts=ext.settings.registration_local_hosts,
+            timeout=ext.settings.http_timeout,
+            resolver=current_app.config.get("SOCLE_RESOLVER") or system_resolver,
+        ),
+    )
     try:
+        data = registration.register_with_platform()
         with transaction() as session:
-            registration = SocleRegistration(
-                session,
-                base_url=ext.settings.base_url,
-                openid_configuration=configuration,
-                registration_token=request.args.get("registration_token"),
-                timeout=ext.settings.http_timeout,
-            )
-            registration.register()
-            platform = registration.platform
-    except (RegistrationError, LtiException, requests.RequestException, KeyError,
-            AssertionError, ValueError) as exc:
-        log.warning("dynamic registration with %s failed: %s", configuration, exc)
-        return render_error(
-            _("L'enregistrement automatique a échoué."),
-            _("Détail : %(detail)s. Vous pouvez aussi enregistrer Socle manuellement.",
-              detail=str(exc)[:300]),
-            502,
-            code="registration_failed",
-        )
+            add_platform(session, data, existing="refuse")
+    except FetchRefused as exc:
+        return _registration_refused(exc.code, exc.what, configuration)
+    except (RegistrationExists, IntegrityError):
+        return _registration_refused("exists", "", configuration)
+    except RegistrationError:
+        return _registration_refused("invalid", "", configuration)
     ext.framing.invalidate()
-    return render_template("registration_done.html", platform=platform)
+    log.info("dynamic registration stored for %s", _loggable(configuration))
+    return render_template("registration_done.html", platform=data)
+
+
+def _loggable(url: str) -> str:
+    """The configuration URL as it may appear in a log line: one line, bounded."""
+    return repr(url[:200])
+
+
+def _registration_refused(code: str, field: str, configuration: str) -> tuple[str, int]:
+    from lti_tool.lti.registration_messages import FIELD, REFUSALS
+
+    status, message, advice = REFUSALS.get(code, REFUSALS["unreachable"])
+    log.warning(
+        "dynamic registration refused: %s%s for %s",
+        code,
+        f" ({field})" if field else "",
+        _loggable(configuration),
+    )
+    text = str(message)
+    if field:
+        text = f"{text} {FIELD % {'field': field}}"
+    page_code = "registration_not_allowed" if code == "host_not_allowed" else f"registration_{code}"
+    return render_error(text, str(advice), status, code=page_code)

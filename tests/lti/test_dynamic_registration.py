@@ -19,7 +19,13 @@ from lti_tool.models import Platform
 class RegisteringPlatform:
     """Serves an OpenID configuration and a registration endpoint, records what it got."""
 
-    def __init__(self, *, issuer_host: str | None = None, deployment: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        issuer_host: str | None = None,
+        deployment: bool = True,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
         self.received: list[dict[str, Any]] = []
         self.authorization: list[str | None] = []
         platform = self
@@ -45,6 +51,7 @@ class RegisteringPlatform:
                     "https://purl.imsglobal.org/spec/lti-platform-configuration": {
                         "product_family_code": "moodle", "version": "4.5",
                     },
+                    **(overrides or {}),
                 })
 
             def do_POST(self) -> None:
@@ -80,7 +87,9 @@ def platform() -> Iterator[RegisteringPlatform]:
 
 @pytest.fixture
 def open_app(make_settings: Any) -> Iterator[Flask]:
-    application = create_app(make_settings(registration_hosts=("127.0.0.1",)))
+    application = create_app(make_settings(
+        registration_hosts=("127.0.0.1",), registration_local_hosts=("127.0.0.1",)
+    ))
     yield application
     application.extensions["socle"].database.dispose()
 
@@ -129,8 +138,8 @@ def test_registration_is_refused_for_hosts_not_allowed(
 @pytest.mark.parametrize(
     ("kwargs", "detail"),
     [
-        ({"issuer_host": "evil.example"}, "not on the host of its configuration"),
-        ({"deployment": False}, "did not give a deployment id"),
+        ({"issuer_host": "evil.example"}, 'data-rejection="registration_endpoint_elsewhere"'),
+        ({"deployment": False}, 'data-rejection="registration_no_deployment_id"'),
     ],
 )
 def test_registration_refuses_inconsistent_platforms(
