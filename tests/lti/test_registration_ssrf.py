@@ -418,3 +418,38 @@ def test_the_registration_token_never_reaches_a_log(
     assert caplog.records  # the flow did log, just not the token
     assert token not in caplog.text
     assert token not in again.get_data(as_text=True)
+
+
+def test_platform_add_changes_a_registration_only_with_update(
+    clean_database: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from lti_tool.cli import main
+
+    monkeypatch.setenv("SOCLE_DATABASE_URL", clean_database)
+    monkeypatch.setenv("SOCLE_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("SOCLE_SECRET_KEY", "cli-test-secret")
+    base = "https://moodle.example.org"
+    add = [
+        "platform", "add", "--issuer", base, "--client-id", "abc", "--deployment-id", "1",
+        "--auth-login-url", f"{base}/auth", "--auth-token-url", f"{base}/token",
+        "--key-set-url", f"{base}/jwks", "--store-personal-data",
+    ]
+    cli = CliRunner()
+    assert cli.invoke(main, add).exit_code == 0
+    moved = [*add]
+    moved[moved.index(f"{base}/jwks")] = f"{base}/other-jwks"
+    refused = cli.invoke(main, moved)
+    assert refused.exit_code == 1
+    assert "--update" in refused.output
+    assert f"{base}/jwks" in cli.invoke(main, ["platform", "list"]).output
+    # the same settings with one more deployment id: appended, as before
+    more = [*add]
+    more[more.index("1")] = "2"
+    assert cli.invoke(main, more).exit_code == 0
+    updated = cli.invoke(main, [*moved, "--update"])
+    assert updated.exit_code == 0, updated.output
+    listing = cli.invoke(main, ["platform", "list"]).output
+    assert f"{base}/other-jwks" in listing
+    assert "deployments: 1, 2" in listing
