@@ -257,6 +257,10 @@ def serve(bind: str, workers: int) -> None:
         "4",
         "--access-logfile",
         "-",
+        # gunicorn's default line has the query string, which for /lti/register holds the
+        # platform's one-time registration token: log the path only.
+        "--access-logformat",
+        '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"',
         "lti_tool.wsgi:app",
     ]
     os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
