@@ -53,6 +53,8 @@ from lti_tool.domain.framework import (
     TutorialFormat,
     skill_id,
 )
+from lti_tool.domain.units import MAX_UNIT_LENGTH, unit_spellings
+from lti_tool.domain.units import PRESETS as UNIT_PRESETS
 
 FRAMEWORK_FILE = "framework.yaml"
 TUTORIALS_FILE = "tutorials.yaml"
@@ -76,7 +78,7 @@ CHALLENGE_COMMON = frozenset(
 CHALLENGE_SPECIFIC: dict[ChallengeType, frozenset[str]] = {
     ChallengeType.QCU: frozenset({"proposals", "shuffle"}),
     ChallengeType.QCM: frozenset({"proposals", "shuffle"}),
-    ChallengeType.QROC: frozenset({"format", "placeholder", "tolerances"}),
+    ChallengeType.QROC: frozenset({"format", "placeholder", "tolerances", "unit"}),
     ChallengeType.QROCM_IND: frozenset({"fields", "tolerances"}),
     ChallengeType.QROCM_DEP: frozenset({"fields", "expected", "tolerances"}),
 }
@@ -635,6 +637,8 @@ def _read_challenge(state: _State, reader: Reader, node: Node, sid: str) -> Chal
     tolerances = _tolerances(reader, keys.get("tolerances"), what)
     if kind is ChallengeType.QROC and answer_format is AnswerFormat.NUMBER and "tolerances" in keys:
         reader.warning(keys["tolerances"], f"{what}: tolerances do not apply to numbers")
+    if "unit" in keys and answer_format is not AnswerFormat.NUMBER:
+        reader.error(keys["unit"], f"{what}: 'unit' applies only to 'format: number'")
     illustration = (
         _illustration(state, reader, keys["illustration"], what) if "illustration" in keys else None
     )
@@ -816,7 +820,10 @@ def _solution(
             if number is None:
                 return None
             numbers.append(number)
-        return NumberSolution(tuple(numbers))
+        units = _unit(reader, keys["unit"], what) if "unit" in keys else ()
+        if units is None:
+            return None
+        return NumberSolution(tuple(numbers), units)
     if kind is ChallengeType.QROC:
         accepted = reader.strings(
             node, f"the solution of {what} (accepted answers)", allow_empty=False
@@ -825,6 +832,34 @@ def _solution(
     if kind is ChallengeType.QROCM_IND:
         return _fields_solution(reader, node, fields, what)
     return _dependent_solution(reader, keys, fields, what)
+
+
+def _unit(reader: Reader, node: Node, what: str) -> tuple[str, ...] | None:
+    """``unit``: a preset name (``euros``) or a list of spellings; see ``domain/units.py``."""
+    if isinstance(node, yaml.ScalarNode):
+        name = reader.string(node, f"the unit of {what}")
+        if name is None:
+            return None
+        if name not in UNIT_PRESETS:
+            known = ", ".join(sorted(UNIT_PRESETS))
+            reader.error(
+                node,
+                f"unknown unit '{name}' in {what}: use one of {known}, "
+                "or a list of accepted spellings",
+            )
+            return None
+        return unit_spellings(name)
+    spellings = reader.strings(node, f"the unit spellings of {what}", allow_empty=False)
+    if spellings is None:
+        return None
+    for spelling in spellings:
+        if not spelling.strip() or len(spelling) > MAX_UNIT_LENGTH:
+            reader.error(node, f"unit spelling '{spelling}' of {what} is empty or too long")
+            return None
+        if parse_number(spelling) is not None or any(ch.isdigit() for ch in spelling):
+            reader.error(node, f"unit spelling '{spelling}' of {what} contains a digit")
+            return None
+    return tuple(spellings)
 
 
 def _number_item(reader: Reader, node: Node, what: str) -> Decimal | None:

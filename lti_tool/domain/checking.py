@@ -43,6 +43,7 @@ from lti_tool.domain.framework import (
     TextSolution,
     Tolerance,
 )
+from lti_tool.domain.units import split_unit
 
 #: Answers longer than this factor times the longest accepted answer are ``ko`` at once.
 LENGTH_FACTOR = 4
@@ -297,6 +298,16 @@ def parse_number(raw: str) -> Decimal | None:
         return None
 
 
+def _number_with_unit(raw: str, units: tuple[str, ...]) -> Decimal | None:
+    """A number followed by one of the declared unit spellings ("4 €", "12 Mo", "1 mois")."""
+    if _SURROGATE.search(raw) or _CONTROL.search(raw):
+        return None
+    text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY)
+    text = _WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip()
+    head = split_unit(text, units)
+    return parse_number(head) if head else None
+
+
 # --- comparators per type -------------------------------------------------------------------
 
 
@@ -368,6 +379,8 @@ def _check_qroc(challenge: Challenge, answer: object) -> AnswerResult:
         if not answer.strip():
             return _ko(KoReason.EMPTY)
         value = parse_number(answer)
+        if value is None and solution.units:
+            value = _number_with_unit(answer, solution.units)
         if value is None:
             return _ko(KoReason.NOT_A_NUMBER)
         return OK if value in solution.accepted else _ko(KoReason.WRONG)

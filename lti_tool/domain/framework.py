@@ -123,9 +123,20 @@ class TextSolution:
 
 @dataclass(frozen=True, slots=True)
 class NumberSolution:
-    """``qroc`` number: numeric equality with one of the values (``Decimal``, never float)."""
+    """``qroc`` number: numeric equality with one of the values (``Decimal``, never float).
+
+    ``units`` lists the spellings of the unit the instruction asks for ("€", "euros"…; the
+    first is the symbol to show): an answer may carry one of them after the number. Empty
+    when the answer is a bare number.
+    """
 
     accepted: tuple[Decimal, ...]
+    units: tuple[str, ...] = ()
+
+    @property
+    def unit_symbol(self) -> str | None:
+        """The unit to show beside the answer field, if any."""
+        return self.units[0] if self.units else None
 
 
 @dataclass(frozen=True, slots=True)

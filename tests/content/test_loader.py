@@ -414,3 +414,45 @@ def test_real_content_loads_quickly_and_completely() -> None:
     assert len(view.competences) == 16
     assert all(2 <= len(c.tubes) <= 3 for c in view.competences)
     assert len(view.challenges) >= len(view.skills)
+
+
+# --- units of numeric answers ----------------------------------------------------------------
+
+NUMBER_FILE = "tubes/1.2/organisation-fichiers.yaml"
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        ("fichiers", "unknown unit 'fichiers' in challenge 'of-1-a'"),
+        ("[fichiers, '2 fichiers']", "unit spelling '2 fichiers' of challenge 'of-1-a' contains"),
+        ("[]", "the unit spellings of challenge 'of-1-a' must not be empty"),
+    ],
+)
+def test_bad_units_are_reported(tree: Path, unit: str, expected: str) -> None:
+    _edit(tree / NUMBER_FILE, "format: number\n", f"format: number\n        unit: {unit}\n")
+    errors = _errors(tree)
+    assert any(expected in error for error in errors), errors
+    assert all(error.startswith(f"{NUMBER_FILE}:12: ") for error in errors), errors
+
+
+def test_unit_on_a_text_answer_is_an_error(tree: Path) -> None:
+    _edit(
+        tree / "tubes/1.1/recherche-web.yaml", "type: qroc\n", "type: qroc\n        unit: euros\n"
+    )
+    assert any("'unit' applies only to 'format: number'" in e for e in _errors(tree))
+
+
+@pytest.mark.parametrize(
+    ("unit", "spellings"),
+    [
+        ("euros", ("€", "euro", "euros", "eur")),
+        ("[fichiers, fichier]", ("fichiers", "fichier")),
+    ],
+)
+def test_units_are_loaded(tree: Path, unit: str, spellings: tuple[str, ...]) -> None:
+    _edit(tree / NUMBER_FILE, "format: number\n", f"format: number\n        unit: {unit}\n")
+    solution = load_content(tree).challenges["of-1-a"].solution
+    assert isinstance(solution, NumberSolution)
+    assert solution.units == spellings
+    assert solution.unit_symbol == spellings[0]

@@ -64,13 +64,13 @@ def qroc(*accepted: str, tolerances: frozenset[Tolerance] = ALL_TOLERANCES) -> C
     )
 
 
-def number(*accepted: str) -> Challenge:
+def number(*accepted: str, units: tuple[str, ...] = ()) -> Challenge:
     return Challenge(
         id="c-number",
         skill_id="s-1",
         type=ChallengeType.QROC,
         instruction=Text("?"),
-        solution=NumberSolution(tuple(Decimal(value) for value in accepted)),
+        solution=NumberSolution(tuple(Decimal(value) for value in accepted), units),
         answer_format=AnswerFormat.NUMBER,
     )
 

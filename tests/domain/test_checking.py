@@ -17,6 +17,7 @@ from lti_tool.domain.checking import (
     within_distance,
 )
 from lti_tool.domain.framework import Challenge, ChallengeType, Tolerance
+from lti_tool.domain.units import PRESETS, count_noun, fold_unit, unit_spellings
 
 from .factories import number, qcm, qcu, qroc, qrocm_dep, qrocm_ind
 
@@ -250,6 +251,81 @@ def test_number_accepts_french_and_international_writing(answer: str) -> None:
 )
 def test_number_refuses(answer: object, reason: KoReason) -> None:
     _ko(number("1234.5"), answer, reason)
+
+
+EUROS = unit_spellings("euros")
+MO = unit_spellings("mo")
+MOIS = unit_spellings("mois")
+HEURES = unit_spellings("heures")
+POURCENT = unit_spellings("pourcent")
+PERSONNES = count_noun("personne")
+
+
+@pytest.mark.parametrize(
+    ("accepted", "units", "answer"),
+    [
+        ("4", EUROS, "4"),
+        ("4", EUROS, "4 €"),
+        ("4", EUROS, "4€"),
+        ("4", EUROS, "4,00 €"),
+        ("4", EUROS, "4 euros"),
+        ("4", EUROS, "4 Euros"),
+        ("4", EUROS, "4 EUR"),
+        ("4", EUROS, "€4"),
+        ("4", EUROS, "4 €"),
+        ("1800", EUROS, "1 800 €"),
+        ("1800", EUROS, "1 800 euros"),
+        ("12", MO, "12 Mo"),
+        ("12", MO, "12Mo"),
+        ("12", MO, "12 MB"),
+        ("12", MO, "12 mégaoctets"),
+        ("12", MO, "12 Mégas"),
+        ("1", MOIS, "1 mois"),
+        ("1", MOIS, "1 Mois"),
+        ("72", HEURES, "72 h"),
+        ("72", HEURES, "72h"),
+        ("72", HEURES, "72 heures"),
+        ("25", POURCENT, "25 %"),
+        ("25", POURCENT, "25%"),
+        ("25", POURCENT, "25 pour cent"),
+        ("3", PERSONNES, "3 personnes"),
+        ("3", PERSONNES, "3 personne"),
+        ("10", ("min", "minute", "minutes", "min."), "10 min."),
+    ],
+)
+def test_number_accepts_its_declared_unit(
+    accepted: str, units: tuple[str, ...], answer: str
+) -> None:
+    _ok(number(accepted, units=units), answer)
+
+
+@pytest.mark.parametrize(
+    ("units", "answer", "reason"),
+    [
+        (MO, "12 Go", KoReason.NOT_A_NUMBER),  # another unit is never converted
+        (MO, "12 Mon", KoReason.NOT_A_NUMBER),
+        (MO, "Mo", KoReason.NOT_A_NUMBER),
+        (MO, "12 Mo Mo", KoReason.NOT_A_NUMBER),
+        (MO, "13 Mo", KoReason.WRONG),
+        (EUROS, "13 €", KoReason.WRONG),
+        (EUROS, "€", KoReason.NOT_A_NUMBER),
+        (EUROS, "12 € 50", KoReason.NOT_A_NUMBER),
+        (EUROS, "12 $", KoReason.NOT_A_NUMBER),
+        (EUROS, "12 €\x00", KoReason.NOT_A_NUMBER),
+        ((), "12 Mo", KoReason.NOT_A_NUMBER),  # no unit declared: bare numbers only
+    ],
+)
+def test_number_with_a_unit_refuses(units: tuple[str, ...], answer: str, reason: KoReason) -> None:
+    _ko(number("12", units=units), answer, reason)
+
+
+def test_unit_presets_fold_without_collisions() -> None:
+    """A spelling must not mean two units (e.g. "m" for metres and "min" stay apart)."""
+    seen: dict[str, str] = {}
+    for name, spellings in PRESETS.items():
+        for spelling in spellings:
+            folded = fold_unit(spelling)
+            assert seen.setdefault(folded, name) == name, (spelling, name, seen[folded])
 
 
 @pytest.mark.parametrize(

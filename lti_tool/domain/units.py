@@ -1,0 +1,103 @@
+"""Units of numeric answers: what an agent may type after (or, for currencies, before) a number.
+
+A numeric challenge that asks for an amount « en euros », « en Mo » or « en mois » must accept
+"4 €", "4 euros", "12 Mo", "12 MB" and "1 mois" as well as the bare number: the unit is part of
+a correct answer, never a reason to refuse it. A *different* unit ("12 Go" where Mo is asked)
+is not silently converted: it is graded wrong, like any other wrong answer, because reading
+the unit is part of the competence measured.
+
+Content declares a unit on a ``format: number`` challenge either by the name of a preset below
+(``unit: euros``) or as its own list of spellings (``unit: [km, kilomètre, kilomètres]``).
+Spellings are compared after the same folding as ``t1`` (case, accents, spaces) and without a
+final full stop ("min."), so each preset lists words, not their capitalised or accented
+variants.
+
+Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+#: Spellings per preset. The first is the symbol shown to agents and in statements.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "euros": ("€", "euro", "euros", "eur"),
+    "octets": ("o", "octet", "octets", "B", "byte", "bytes"),
+    "ko": ("Ko", "kilooctet", "kilooctets", "kB", "KB", "Kio"),
+    "mo": ("Mo", "megaoctet", "megaoctets", "MB", "Mio", "mega", "megas"),
+    "go": ("Go", "gigaoctet", "gigaoctets", "GB", "Gio", "giga", "gigas"),
+    "to": ("To", "teraoctet", "teraoctets", "TB", "Tio"),
+    "secondes": ("s", "seconde", "secondes", "sec", "sec."),
+    "minutes": ("min", "minute", "minutes", "mn", "min."),
+    "heures": ("h", "heure", "heures", "hr", "hrs"),
+    "jours": ("jours", "jour", "j"),
+    "semaines": ("semaines", "semaine", "sem"),
+    "mois": ("mois",),
+    "ans": ("ans", "an", "annee", "annees"),
+    "metres": ("m", "metre", "metres", "meter", "meters"),
+    "kilometres": ("km", "kilometre", "kilometres"),
+    "pixels": ("px", "pixel", "pixels"),
+    "pourcent": ("%", "pour cent", "pourcent", "pourcents", "pour-cent"),
+}
+#: Symbols an agent may write before the number ("€4"), as is usual for currencies in English.
+PREFIX_SYMBOLS = frozenset({"€", "$", "£"})
+#: Longest unit spelling compared at all.
+MAX_UNIT_LENGTH = 40
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold_unit(text: str) -> str:
+    """The comparable form of a unit spelling: NFKC, accents and case folded, no spaces."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = _SPACES.sub("", plain.casefold())
+    return folded[:-1] if len(folded) > 1 and folded.endswith(".") else folded
+
+
+def unit_spellings(declared: str | Iterable[str]) -> tuple[str, ...]:
+    """Spellings of a declared unit: a preset's (by name) or the list given, in order.
+
+    Raises ``KeyError`` for an unknown preset name; the content loader reports it.
+    """
+    if isinstance(declared, str):
+        return PRESETS[declared]
+    return tuple(declared)
+
+
+def count_noun(singular: str, plural: str | None = None) -> tuple[str, ...]:
+    """Spellings of a counted noun ("3 personnes"): singular and plural (default: + s)."""
+    return (plural or singular + "s", singular)
+
+
+def split_unit(text: str, spellings: Iterable[str]) -> str | None:
+    """Remove one accepted unit from the end (or a currency symbol from the start) of ``text``.
+
+    Returns the remaining number text, or ``None`` if ``text`` ends with no accepted unit.
+    ``text`` is already normalised (NFKC, typography, single spaces, trimmed). The unit must be
+    separated from the number by a space or stand right after a digit, so "12 Mo" and "12Mo"
+    lose their unit but "12 Mon" does not.
+    """
+    folded_units = sorted({fold_unit(s) for s in spellings if s}, key=len, reverse=True)
+    stripped = text.rstrip()
+    for unit in folded_units:
+        if not unit or len(unit) > MAX_UNIT_LENGTH:
+            continue
+        # Compare the tail of the answer, folded the same way, character by character from
+        # the end: folding may change lengths (accents), so fold growing suffixes.
+        for cut in range(len(stripped) - 1, 0, -1):
+            tail = stripped[cut:]
+            folded_tail = fold_unit(tail)
+            if len(folded_tail) > len(unit):
+                break
+            if folded_tail == unit:
+                head = stripped[:cut].rstrip()
+                if head and (head[-1].isdigit() or stripped[cut - 1] == " "):
+                    return head
+                break
+    if stripped[:1] in PREFIX_SYMBOLS and any(fold_unit(stripped[0]) == u for u in folded_units):
+        rest = stripped[1:].lstrip()
+        return rest or None
+    return None

@@ -1,0 +1,94 @@
+"""The real content's answer keys: correct answers an agent really types are accepted.
+
+Each case is an answer a reviewer found graded wrong, or its near neighbour; the refusals
+check that widening a key did not let a wrong or half answer through. Cases name challenge
+ids, so a rewritten challenge that drops one fails here and is looked at again.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from lti_tool.content import load_content
+from lti_tool.domain.checking import check_answer
+from lti_tool.domain.framework import AnswerFormat, ChallengeType, Content, NumberSolution
+
+REAL = Path(__file__).resolve().parents[2] / "content"
+
+
+@cache
+def _content() -> Content:
+    return load_content(REAL)
+
+
+@pytest.mark.parametrize(
+    ("challenge_id", "answer"),
+    [
+        ("alg-2-b", "4 €"),
+        ("alg-2-b", "4 euros"),
+        ("alg-2-b", "4"),
+        ("pj-3-a", "12 Mo"),
+        ("pj-3-a", "12 MB"),
+        ("dp-4-a", "1 mois"),
+        ("dp-5-b", "72 h"),
+        ("ec-5-a", "1 800 €"),
+        ("lg-3-a", "25 %"),
+        ("msg-4-a", "3 personnes"),
+        ("img-5-a", "3000 px"),
+        ("of-3-c", {"ext1": "odf", "ext2": "fodt"}),
+        ("of-3-c", {"ext1": ".odb", "ext2": "OTT"}),
+        ("rac-2-a", "Touche de logo Windows + L"),
+        ("rac-2-a", "⊞ + L"),
+        ("rac-2-a", "windows+l"),
+        ("nav-1-b", {"nav1": "Mozilla Firefox", "nav2": "Chrome"}),
+        ("dp-2-b", {"cat1": "données de santé", "cat2": "opinions politiques"}),
+        ("dp-4-b", {"droit1": "droit d'accès", "droit2": "effacement"}),
+        ("msg-3-a", {"benevoles": "Cci", "responsable": "Cc"}),
+    ],
+)
+def test_correct_answers_are_accepted(challenge_id: str, answer: object) -> None:
+    result = check_answer(_content().challenges[challenge_id], answer)
+    assert result.is_ok, (challenge_id, answer, result)
+
+
+@pytest.mark.parametrize(
+    ("challenge_id", "answer"),
+    [
+        ("pj-3-a", "12 Go"),
+        ("alg-2-b", "1 €"),
+        ("rac-2-a", "L"),
+        ("rac-2-a", "Windows + D"),
+        ("nav-1-b", {"nav1": "Firefox", "nav2": "Mozilla Firefox"}),
+        ("nav-1-b", {"nav1": "Edge", "nav2": "Microsoft Edge"}),
+        ("dp-2-b", {"cat1": "santé", "cat2": "données de santé"}),
+        ("dp-2-b", {"cat1": "religion", "cat2": "convictions religieuses"}),
+        ("dp-4-b", {"droit1": "accès", "droit2": "droit d'accès"}),
+        ("dp-4-b", {"droit1": "effacement", "droit2": "droit à l'oubli"}),
+        ("msg-3-a", {"benevoles": "Cci", "responsable": "Cci"}),
+    ],
+)
+def test_wrong_or_repeated_answers_are_refused(challenge_id: str, answer: object) -> None:
+    result = check_answer(_content().challenges[challenge_id], answer)
+    assert not result.is_ok, (challenge_id, answer)
+
+
+def test_every_numeric_challenge_accepts_its_own_key() -> None:
+    """Each accepted number, bare and followed by its unit's symbol, is graded right."""
+    checked = 0
+    for challenge in _content().challenges.values():
+        if challenge.type is not ChallengeType.QROC:
+            continue
+        if challenge.answer_format is not AnswerFormat.NUMBER:
+            continue
+        solution = challenge.solution
+        assert isinstance(solution, NumberSolution)
+        for value in solution.accepted:
+            assert check_answer(challenge, str(value)).is_ok, challenge.id
+            for unit in solution.units:
+                answer = f"{value} {unit}"
+                assert check_answer(challenge, answer).is_ok, (challenge.id, answer)
+        checked += 1
+    assert checked >= 30
