@@ -53,13 +53,27 @@ def _format_age(age: timedelta | None) -> str:
 
 
 def render_status(status: OutboxStatus) -> str:
-    """The text of ``socle xapi status``: a line per LRS, hints, then recent dead letters."""
-    header = ["lrs", "endpoint", "pending", "retrying", "delivered", "dead", "oldest pending"]
+    """The text of ``socle xapi status``: a line per LRS, hints, then recent dead letters.
+
+    ``pending`` counts rows waiting for a worker; ``in flight`` those a worker holds right now
+    (claimed, lease running): a row stuck there while nothing is delivered is a stuck request.
+    """
+    header = [
+        "lrs",
+        "endpoint",
+        "pending",
+        "in-flight",
+        "retrying",
+        "delivered",
+        "dead",
+        "oldest pending",
+    ]
     rows = [
         [
             line.name + (" (credentials refused)" if line.credentials_rejected else ""),
             line.endpoint or "(not configured)",
-            str(line.pending),
+            str(line.pending - line.in_flight),
+            str(line.in_flight),
             str(line.retrying),
             str(line.delivered),
             str(line.dead),
@@ -88,14 +102,20 @@ def render_status(status: OutboxStatus) -> str:
 
 
 def _run_until_signal(worker: Worker) -> None:
-    """Run the worker loop until SIGTERM or SIGINT, finishing the batch in flight."""
+    """Run the worker loop until SIGTERM or SIGINT.
+
+    The signal cuts the request in flight (:meth:`Worker.interrupt`): its rows go back to
+    pending, unmarked, and are sent again by the next worker; an LRS that trickles its answer
+    cannot keep the process alive.
+    """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("xapi.delivery").info("signal %s: stopping after this pass", signum)
+        logging.getLogger("xapi.delivery").info("signal %s: stopping", signum)
         stop.set()
+        worker.interrupt()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
