@@ -63,6 +63,7 @@ log = logging.getLogger("xapi.delivery")
 XAPI_VERSION: Final = "1.0.3"
 """The version spoken unless an LRS is configured for xAPI 2.0 (IEEE 9274.1.1)."""
 XAPI_VERSIONS: Final = ("1.0.3", "2.0.0")
+VERSION_SETTINGS: Final = "SOCLE_LRS_VERSION / SOCLE_LRS_VERSIONS"
 MAX_ANSWER_BYTES: Final = 1_048_576
 """An LRS's answer larger than this is not read further: an id list for a batch is a few KB."""
 ERROR_TEXT_LIMIT: Final = 4000
@@ -688,6 +689,13 @@ class Worker:
         if 300 <= code < 400:
             text = f"redirected to {response.headers.get('Location')!r}: fix the LRS endpoint"
         message = _truncate(f"HTTP {code}: {text}" if text else f"HTTP {code}")
+        if code == 400 and "x-experience-api-version" in text.lower():
+            # our configuration, not the statements: keep them pending, like refused credentials
+            version = self.settings.version_of(target)
+            verdict = Verdict.RETRY
+            message = _truncate(
+                f"the LRS refuses xAPI version {version} ({VERSION_SETTINGS}): {message}"
+            )
         if verdict is Verdict.DELIVERED:
             problem = check_post_answer(code, raw_text, [item.statement_id for item in items])
             if problem is not None:

@@ -199,6 +199,12 @@ def _hints(lines: Sequence[LrsStatus]) -> list[str]:
                 f"LRS {line.name} refuses our credentials (HTTP 401/403): check {variables}; "
                 "its statements stay pending and are retried."
             )
+        if line.pending and "refuses xAPI version" in (line.last_error or ""):
+            hints.append(
+                f"LRS {line.name} refuses the xAPI version we speak: set SOCLE_LRS_VERSION "
+                "(default LRS) or SOCLE_LRS_VERSIONS (named LRSs) to the version it supports; "
+                "its statements stay pending."
+            )
         if line.dead:
             hints.append(
                 f"{line.dead} statements were refused by LRS {line.name}: read their errors, "
