@@ -26,7 +26,7 @@ import requests
 from sqlalchemy.engine import Engine
 
 from xapi import reports
-from xapi.delivery import LrsSettings, Worker
+from xapi.delivery import XAPI_VERSION, LrsSettings, Worker
 from xapi.outbox import LrsSecretError, LrsTarget, add_lrs, find_lrs_id, list_lrs, load_lrs
 from xapi.status import OutboxStatus, outbox_status, retry_dead_letters
 
@@ -178,7 +178,11 @@ def create_commands(
 
     @xapi_group.group(name="lrs")
     def lrs_group() -> None:
-        """Named LRSs that platforms can point to (passwords stored encrypted)."""
+        """Named LRSs that platforms can point to (passwords stored encrypted).
+
+        The xAPI version spoken with each (1.0.3 or 2.0.0) is set by SOCLE_LRS_VERSION
+        (default LRS) and SOCLE_LRS_VERSIONS=name=2.0.0,… (named LRSs).
+        """
 
     @lrs_group.command(name="add")
     @click.argument("name")
@@ -211,10 +215,18 @@ def create_commands(
         """List named LRSs (never their passwords)."""
         with get_engine().connect() as conn:
             records = list_lrs(conn)
-        default = settings().endpoint
-        click.echo(f"default  {default or '(not configured: SOCLE_LRS_ENDPOINT)'}")
+        lrs_settings = settings()
+        default = lrs_settings.endpoint
+        versions = lrs_settings.named_versions()
+        click.echo(
+            f"default  {default or '(not configured: SOCLE_LRS_ENDPOINT)'}  "
+            f"xAPI {lrs_settings.version}"
+        )
         for record in records:
-            click.echo(f"#{record.id} {record.name}  {record.endpoint}  user {record.username}")
+            click.echo(
+                f"#{record.id} {record.name}  {record.endpoint}  user {record.username}  "
+                f"xAPI {versions.get(record.name, XAPI_VERSION)}"
+            )
 
     @click.group(name="report")
     def report_group() -> None:

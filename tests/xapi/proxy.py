@@ -51,6 +51,8 @@ class FaultProxy:
         self.default_fault: Fault | None = None
         self.required_authorization: str | None = None
         self.posted_ids: list[list[str]] = []
+        self.versions: list[str | None] = []
+        """The ``X-Experience-API-Version`` of every request, in order."""
         self.forwarded_posts = 0
         self.trickling = threading.Event()
         """Set once a trickled answer has sent its first byte."""
@@ -103,6 +105,8 @@ class FaultProxy:
 
     def _handle(self, request: BaseHTTPRequestHandler, body: bytes | None) -> None:
         fault: Fault | None = None
+        with self.lock:
+            self.versions.append(request.headers.get("X-Experience-API-Version"))
         if body is not None:
             try:
                 ids = [str(item.get("id")) for item in json.loads(body)]

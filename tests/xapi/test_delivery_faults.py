@@ -28,8 +28,8 @@ from tests.xapi.lrs_peer import REPO, LrsProcess
 from tests.xapi.proxy import Fault, FaultProxy
 from xapi.builders import StatementBuilder
 from xapi.commands import render_status
-from xapi.delivery import Worker, check_post_answer
-from xapi.outbox import enqueue, outbox_table
+from xapi.delivery import LrsSettings, Worker, check_post_answer
+from xapi.outbox import LrsTarget, add_lrs, enqueue, outbox_table
 from xapi.status import outbox_status
 
 pytestmark = pytest.mark.lrs
@@ -279,3 +279,68 @@ def test_sigterm_stops_a_worker_stuck_in_a_trickled_answer(
     )
     assert b"4 delivered" in done.stdout, done.stdout
     assert sorted(lrs.registration_ids(registration)) == sorted(s["id"] for s in statements)
+
+
+def test_the_xapi_version_is_a_setting_per_lrs() -> None:
+    settings = LrsSettings.from_env(
+        {
+            "SOCLE_LRS_ENDPOINT": "http://127.0.0.1:9/xAPI/",
+            "SOCLE_LRS_VERSION": "2.0.0",
+            "SOCLE_LRS_VERSIONS": "region=2.0.0, ville=1.0.3",
+        }
+    )
+    assert settings.version == "2.0.0"
+    assert settings.named_versions() == {"region": "2.0.0", "ville": "1.0.3"}
+    named = LrsTarget(7, "autre", "http://127.0.0.1:9/", "u", "p")
+    assert settings.version_of(named) == "1.0.3"  # unlisted named LRSs speak 1.0.3
+    with pytest.raises(ValueError, match=r"SOCLE_LRS_VERSION must be one of 1\.0\.3, 2\.0\.0"):
+        LrsSettings.from_env({"SOCLE_LRS_VERSION": "1.0"})
+    with pytest.raises(ValueError, match="SOCLE_LRS_VERSIONS"):
+        LrsSettings.from_env({"SOCLE_LRS_VERSIONS": "region:2.0.0"})
+
+
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+def test_each_version_header_against_the_test_lrs(
+    version: str, engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
+) -> None:
+    """xapi-statements 5.0.1 speaks 1.0.x only: a 2.0.0 header is refused with a 400, which
+    is our configuration's fault, so the statements stay pending and the status says why."""
+    registration, statements = _statements(3)
+    _enqueue(engine, statements)
+    settings = settings_for(proxy.endpoint, version=version)
+    with Worker(engine, settings, clock=clock) as worker:
+        report = worker.run_once()
+    assert set(proxy.versions) == {version}
+    if version == "1.0.3":
+        assert report.delivered == 3
+        assert len(lrs.registration_ids(registration)) == 3
+        return
+    assert (report.delivered, report.retried, report.dead) == (0, 3, 0)
+    assert proxy.post_count == 1  # not split: the batch is fine, the header is not
+    assert _statuses(engine) == {"pending": 3}
+    with engine.connect() as conn:
+        status = outbox_status(conn, settings, now=clock())
+    assert any("refuses the xAPI version" in hint for hint in status.hints)
+    assert lrs.registration_ids(registration) == []
+
+
+def test_a_named_lrs_gets_its_own_version(
+    engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
+) -> None:
+    _registration, statements = _statements(2)
+    with engine.begin() as conn:
+        lrs_id = add_lrs(
+            conn,
+            name="region",
+            endpoint=proxy.endpoint,
+            username="socle",
+            password="secret",
+            secret="test-secret",
+        )
+        enqueue(conn, statements[:1], lrs_id=lrs_id)
+        enqueue(conn, statements[1:])
+    settings = settings_for(proxy.endpoint, version="1.0.3", versions="region=2.0.0")
+    with Worker(engine, settings, clock=clock, secret="test-secret") as worker:
+        report = worker.run_once()
+    assert proxy.versions == ["1.0.3", "2.0.0"]  # the default LRS first, then "region"
+    assert (report.delivered, report.retried) == (1, 1)
