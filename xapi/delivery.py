@@ -13,15 +13,20 @@ Why it is built this way:
 * **SQLite** has a single writer: the claim's UPDATE is serialised by the database lock, so two
   workers on one SQLite file never claim the same row, but they do wait for each other; run one
   worker on SQLite and as many as needed on PostgreSQL.
-* **Classification** (per request): 200/204 delivered; 409 on a single statement delivered (it
-  is already there); 401/403 the credentials are wrong: the rows stay pending with backoff and
-  the status says so (a statement is never dead-lettered for our own misconfiguration);
+* **Classification** (per request): 200 with the JSON array of exactly the ids sent delivered
+  (any other 2xx — 204, an HTML page, other ids — is retried, then dead-lettered with the body
+  kept); 409 on a single statement delivered only when the stored statement, read back, is the
+  same statement (:mod:`xapi.comparison`), else a dead letter; 401/403 the credentials are
+  wrong: the rows stay pending with backoff and the status says so (a statement is never
+  dead-lettered for our own misconfiguration);
   408/429/5xx/network/timeout retry later with exponential backoff and full jitter, capped,
   never sooner than ``Retry-After``; any other 4xx (and 409/413) on several statements splits
   the batch in halves to isolate the culprit; on a single statement it is a dead letter that
   keeps the LRS's answer. Nothing is ever dropped: retryable failures retry forever.
 * ``tincan.RemoteLRS`` has no timeout and no retry, hence plain ``requests`` with a
-  (connect, read) timeout on every call.
+  (connect, read) timeout on every call — and, since the read timeout bounds each read and not
+  a trickle, a deadline on the whole answer, checked between streamed reads. A stop request
+  (SIGTERM) cuts the request in flight and gives its rows back to pending, unmarked.
 """
 
 from __future__ import annotations
