@@ -638,11 +638,15 @@ class Worker:
                 return Answer(Verdict.STOPPED, None, "the worker stopped mid-request")
             return Answer(Verdict.RETRY, None, _truncate(f"network error: {exc}"))
         self._in_flight = response
+        body: str | Answer = Answer(Verdict.RETRY, response.status_code, "answer not read")
         try:
             body = self._read_body(response, deadline)
         finally:
             self._in_flight = None
-            response.close()
+            if isinstance(body, str):
+                response.raw.release_conn()  # read to the end: the connection is reusable
+            else:
+                response.close()  # cut short: this connection must not be reused
         if isinstance(body, Answer):
             return body
         return response, body
