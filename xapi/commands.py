@@ -26,7 +26,7 @@ import requests
 from sqlalchemy.engine import Engine
 
 from xapi import reports
-from xapi.delivery import LrsSettings, Worker
+from xapi.delivery import XAPI_VERSION, LrsSettings, Worker
 from xapi.outbox import LrsSecretError, LrsTarget, add_lrs, find_lrs_id, list_lrs, load_lrs
 from xapi.status import OutboxStatus, outbox_status, retry_dead_letters
 
@@ -53,13 +53,27 @@ def _format_age(age: timedelta | None) -> str:
 
 
 def render_status(status: OutboxStatus) -> str:
-    """The text of ``socle xapi status``: a line per LRS, hints, then recent dead letters."""
-    header = ["lrs", "endpoint", "pending", "retrying", "delivered", "dead", "oldest pending"]
+    """The text of ``socle xapi status``: a line per LRS, hints, then recent dead letters.
+
+    ``pending`` counts rows waiting for a worker; ``in flight`` those a worker holds right now
+    (claimed, lease running): a row stuck there while nothing is delivered is a stuck request.
+    """
+    header = [
+        "lrs",
+        "endpoint",
+        "pending",
+        "in-flight",
+        "retrying",
+        "delivered",
+        "dead",
+        "oldest pending",
+    ]
     rows = [
         [
             line.name + (" (credentials refused)" if line.credentials_rejected else ""),
             line.endpoint or "(not configured)",
-            str(line.pending),
+            str(line.pending - line.in_flight),
+            str(line.in_flight),
             str(line.retrying),
             str(line.delivered),
             str(line.dead),
@@ -88,14 +102,20 @@ def render_status(status: OutboxStatus) -> str:
 
 
 def _run_until_signal(worker: Worker) -> None:
-    """Run the worker loop until SIGTERM or SIGINT, finishing the batch in flight."""
+    """Run the worker loop until SIGTERM or SIGINT.
+
+    The signal cuts the request in flight (:meth:`Worker.interrupt`): its rows go back to
+    pending, unmarked, and are sent again by the next worker; an LRS that trickles its answer
+    cannot keep the process alive.
+    """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("xapi.delivery").info("signal %s: stopping after this pass", signum)
+        logging.getLogger("xapi.delivery").info("signal %s: stopping", signum)
         stop.set()
+        worker.interrupt()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
@@ -158,7 +178,11 @@ def create_commands(
 
     @xapi_group.group(name="lrs")
     def lrs_group() -> None:
-        """Named LRSs that platforms can point to (passwords stored encrypted)."""
+        """Named LRSs that platforms can point to (passwords stored encrypted).
+
+        The xAPI version spoken with each (1.0.3 or 2.0.0) is set by SOCLE_LRS_VERSION
+        (default LRS) and SOCLE_LRS_VERSIONS=name=2.0.0,… (named LRSs).
+        """
 
     @lrs_group.command(name="add")
     @click.argument("name")
@@ -191,10 +215,18 @@ def create_commands(
         """List named LRSs (never their passwords)."""
         with get_engine().connect() as conn:
             records = list_lrs(conn)
-        default = settings().endpoint
-        click.echo(f"default  {default or '(not configured: SOCLE_LRS_ENDPOINT)'}")
+        lrs_settings = settings()
+        default = lrs_settings.endpoint
+        versions = lrs_settings.named_versions()
+        click.echo(
+            f"default  {default or '(not configured: SOCLE_LRS_ENDPOINT)'}  "
+            f"xAPI {lrs_settings.version}"
+        )
         for record in records:
-            click.echo(f"#{record.id} {record.name}  {record.endpoint}  user {record.username}")
+            click.echo(
+                f"#{record.id} {record.name}  {record.endpoint}  user {record.username}  "
+                f"xAPI {versions.get(record.name, XAPI_VERSION)}"
+            )
 
     @click.group(name="report")
     def report_group() -> None:

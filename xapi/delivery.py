@@ -13,20 +13,27 @@ Why it is built this way:
 * **SQLite** has a single writer: the claim's UPDATE is serialised by the database lock, so two
   workers on one SQLite file never claim the same row, but they do wait for each other; run one
   worker on SQLite and as many as needed on PostgreSQL.
-* **Classification** (per request): 200/204 delivered; 409 on a single statement delivered (it
-  is already there); 401/403 the credentials are wrong: the rows stay pending with backoff and
-  the status says so (a statement is never dead-lettered for our own misconfiguration);
+* **Classification** (per request): 200 with the JSON array of exactly the ids sent delivered
+  (any other 2xx — 204, an HTML page, other ids — is retried, then dead-lettered with the body
+  kept); 409 on a single statement delivered only when the stored statement, read back, is the
+  same statement (:mod:`xapi.comparison`), else a dead letter; 401/403 the credentials are
+  wrong: the rows stay pending with backoff and the status says so (a statement is never
+  dead-lettered for our own misconfiguration);
   408/429/5xx/network/timeout retry later with exponential backoff and full jitter, capped,
   never sooner than ``Retry-After``; any other 4xx (and 409/413) on several statements splits
   the batch in halves to isolate the culprit; on a single statement it is a dead letter that
   keeps the LRS's answer. Nothing is ever dropped: retryable failures retry forever.
 * ``tincan.RemoteLRS`` has no timeout and no retry, hence plain ``requests`` with a
-  (connect, read) timeout on every call.
+  (connect, read) timeout on every call — and, since the read timeout bounds each read and not
+  a trickle, a deadline on the whole answer, checked between streamed reads. A stop request
+  (SIGTERM) cuts the request in flight and gives its rows back to pending, unmarked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import json
 import logging
 import os
 import random
@@ -44,6 +51,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from xapi.comparison import differences
 from xapi.outbox import (
     DEAD,
     DELIVERED,
@@ -58,10 +66,22 @@ from xapi.outbox import (
 log = logging.getLogger("xapi.delivery")
 
 XAPI_VERSION: Final = "1.0.3"
+"""The version spoken unless an LRS is configured for xAPI 2.0 (IEEE 9274.1.1)."""
+XAPI_VERSIONS: Final = ("1.0.3", "2.0.0")
+VERSION_SETTINGS: Final = "SOCLE_LRS_VERSION / SOCLE_LRS_VERSIONS"
+MAX_ANSWER_BYTES: Final = 1_048_576
+"""An LRS's answer larger than this is not read further: an id list for a batch is a few KB."""
 ERROR_TEXT_LIMIT: Final = 4000
 """How much of an LRS's answer is kept with a row (enough for any validation message)."""
 MAX_RETRY_AFTER: Final = 86_400.0
 """A Retry-After beyond a day is treated as a day: we never park statements indefinitely."""
+
+
+def check_version(version: str, variable: str) -> str:
+    """Refuse an xAPI version the worker cannot speak, naming the setting to fix."""
+    if version not in XAPI_VERSIONS:
+        raise ValueError(f"{variable} must be one of {', '.join(XAPI_VERSIONS)}, got {version!r}")
+    return version
 
 
 # --- Settings ---------------------------------------------------------------------------------
@@ -85,6 +105,14 @@ class LrsSettings:
     backoff_max: float = 600.0
     lease_seconds: float = 120.0
     poll_interval: float = 2.0
+    request_deadline: float = 60.0
+    """Seconds a whole request may take, answer body included (the read timeout is per read)."""
+    invalid_answer_limit: int = 5
+    """Attempts answered with a 2xx that is not an xAPI answer before the rows are dead letters."""
+    version: str = XAPI_VERSION
+    """``X-Experience-API-Version`` sent to the default LRS: ``1.0.3`` or ``2.0.0``."""
+    versions: str = ""
+    """The version of named LRSs, ``name=2.0.0,other=1.0.3`` (unlisted ones: ``1.0.3``)."""
 
     ENV_PREFIX: ClassVar[str] = "SOCLE_LRS_"
 
@@ -96,13 +124,42 @@ class LrsSettings:
             )
         if self.batch_size < 1:
             raise ValueError(f"{self.ENV_PREFIX}BATCH_SIZE must be at least 1")
-        for name in ("connect_timeout", "read_timeout", "backoff_base", "lease_seconds"):
+        for name in (
+            "connect_timeout",
+            "read_timeout",
+            "backoff_base",
+            "lease_seconds",
+            "request_deadline",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{self.ENV_PREFIX}{name.upper()} must be positive")
         if self.backoff_max < self.backoff_base:
             raise ValueError(f"{self.ENV_PREFIX}BACKOFF_MAX must be ≥ BACKOFF_BASE")
         if self.poll_interval < 0:
             raise ValueError(f"{self.ENV_PREFIX}POLL_INTERVAL cannot be negative")
+        if self.invalid_answer_limit < 1:
+            raise ValueError(f"{self.ENV_PREFIX}INVALID_ANSWER_LIMIT must be at least 1")
+        check_version(self.version, f"{self.ENV_PREFIX}VERSION")
+        self.named_versions()  # refuses a malformed SOCLE_LRS_VERSIONS at start
+
+    def named_versions(self) -> dict[str, str]:
+        """``SOCLE_LRS_VERSIONS`` as a mapping from LRS name to xAPI version."""
+        variable = f"{self.ENV_PREFIX}VERSIONS"
+        mapping: dict[str, str] = {}
+        for part in self.versions.split(","):
+            if not part.strip():
+                continue
+            name, equals, version = part.partition("=")
+            if not equals or not name.strip():
+                raise ValueError(f"{variable} must read name=version[,name=version…], got {part!r}")
+            mapping[name.strip()] = check_version(version.strip(), variable)
+        return mapping
+
+    def version_of(self, target: LrsTarget) -> str:
+        """The xAPI version to speak with ``target`` (the default LRS or a named one)."""
+        if target.lrs_id is None:
+            return self.version
+        return self.named_versions().get(target.name, XAPI_VERSION)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LrsSettings:
@@ -149,6 +206,12 @@ class Verdict(Enum):
     DEAD = "dead"
     RETRY = "retry"
     CREDENTIALS = "credentials"
+    CONFLICT = "conflict"
+    """409 on one statement: delivered only if the LRS holds the same statement."""
+    INVALID = "invalid"
+    """A 2xx that is not an xAPI answer (not the ids sent): retried, then dead letters."""
+    STOPPED = "stopped"
+    """The worker was told to stop mid-request: the rows go back to pending untouched."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +225,11 @@ class Answer:
 
 
 def classify(status_code: int, size: int) -> Verdict:
-    """Map an HTTP status to a verdict for a request carrying ``size`` statements."""
+    """Map an HTTP status to a verdict for a request carrying ``size`` statements.
+
+    A 2xx is only a candidate: :func:`check_post_answer` decides whether its body is the
+    xAPI answer that makes the statements delivered.
+    """
     if 200 <= status_code < 300:
         return Verdict.DELIVERED
     if status_code in (401, 403):
@@ -174,8 +241,28 @@ def classify(status_code: int, size: int) -> Verdict:
     # deterministic, so it is ours). On a batch the LRS refuses the whole batch, new
     # statements included, so the batch must be split to deliver the others.
     if status_code == 409 and size == 1:
-        return Verdict.DELIVERED
+        return Verdict.CONFLICT
     return Verdict.SPLIT if size > 1 else Verdict.DEAD
+
+
+def check_post_answer(status_code: int, body: str, sent_ids: Sequence[str]) -> str | None:
+    """Why a 2xx answer to ``POST /statements`` is not the xAPI answer; None when it is.
+
+    xAPI (1.0.3 and 2.0, "POST Statements"): the LRS answers 200 with the array of the ids of
+    the statements, in the order sent. Anything else — 204, an HTML page with a JSON content
+    type (a captive portal, a misconfigured proxy), other ids — proves nothing was stored.
+    """
+    if status_code != 200:
+        return f"HTTP {status_code} is not the answer to POST /statements (200 and the ids)"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "the answer is not JSON"
+    if not isinstance(answer, list) or not all(isinstance(item, str) for item in answer):
+        return "the answer is not a JSON array of statement ids"
+    if [item.lower() for item in answer] != [item.lower() for item in sent_ids]:
+        return f"the answer holds other ids than the {len(sent_ids)} sent"
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -267,6 +354,7 @@ class Worker:
         rng: random.Random | None = None,
         worker_id: str | None = None,
         max_batches_per_pass: int = 10_000,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -277,6 +365,28 @@ class Worker:
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.max_batches_per_pass = max_batches_per_pass
         self._warned_unconfigured = False
+        self.monotonic = monotonic
+        self._stop_event: threading.Event | None = None
+        self._interrupted = threading.Event()
+        self._in_flight: requests.Response | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`interrupt` was called or the loop's stop event is set."""
+        stop_event = self._stop_event
+        return self._interrupted.is_set() or (stop_event is not None and stop_event.is_set())
+
+    def interrupt(self) -> None:
+        """Stop as soon as possible: safe from a signal handler or another thread.
+
+        The request in flight is cut (its socket shut down), its rows go back to pending
+        without counting an attempt; nothing is marked delivered that the LRS did not confirm.
+        """
+        self._interrupted.set()
+        response = self._in_flight
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.raw.shutdown()
 
     def close(self) -> None:
         """Close the HTTP session (its pooled connections to the LRS)."""
@@ -292,7 +402,8 @@ class Worker:
     def run_forever(self, stop_event: threading.Event) -> None:
         """Deliver until ``stop_event`` is set; database or LRS trouble never ends the loop."""
         log.info("xAPI worker %s started", self.worker_id)
-        while not stop_event.is_set():
+        self._stop_event = stop_event
+        while not self.stopping:
             try:
                 report = self.run_once()
                 if report.requests:
@@ -312,6 +423,8 @@ class Worker:
             if target is None:
                 continue
             for _ in range(self.max_batches_per_pass):
+                if self.stopping:
+                    return report
                 claim = self._claim(lrs_id)
                 if claim is None:
                     break
@@ -438,9 +551,17 @@ class Worker:
         groups: list[list[_Item]] = [claim.items]
         while groups:
             group = groups.pop(0)
-            self._renew_lease_if_needed(claim, [item for g in [group, *groups] for item in g])
+            rest_of = [item for g in groups for item in g]
+            if self.stopping:
+                self._release(claim, [*group, *rest_of])
+                return True
+            self._renew_lease_if_needed(claim, [*group, *rest_of])
             answer = self._post(target, group)
             report.requests += 1
+            if answer.verdict is Verdict.CONFLICT:
+                answer = self._resolve_conflict(target, group[0], answer)
+            if answer.verdict is Verdict.INVALID:
+                answer = self._invalid(group, answer)
             if answer.verdict is Verdict.DELIVERED:
                 self._mark_delivered(claim, group, answer)
                 report.delivered += len(group)
@@ -451,15 +572,23 @@ class Worker:
                 self._mark_dead(claim, group, answer)
                 report.dead += len(group)
                 log.warning(
-                    "LRS %s rejected statement %s: %s",
+                    "LRS %s: %d statement(s) dead-lettered (first %s): %s",
                     target.name,
+                    len(group),
                     group[0].statement_id,
                     answer.message,
                 )
+            elif answer.verdict is Verdict.STOPPED:
+                self._release(claim, [*group, *rest_of])
+                log.warning(
+                    "LRS %s: worker stopping mid-request, %d statement(s) released to pending",
+                    target.name,
+                    len(group) + len(rest_of),
+                )
+                return True
             else:
-                rest = [item for g in groups for item in g]
-                self._mark_retry(claim, group, rest, answer)
-                report.retried += len(group) + len(rest)
+                self._mark_retry(claim, group, rest_of, answer)
+                report.retried += len(group) + len(rest_of)
                 if answer.verdict is Verdict.CREDENTIALS:
                     report.credentials_rejected.append(target.name)
                     log.error("LRS %s refused our credentials: %s", target.name, answer.message)
@@ -468,34 +597,152 @@ class Worker:
                 return True
         return False
 
-    def _post(self, target: LrsTarget, items: Sequence[_Item]) -> Answer:
-        """POST the statements as one JSON array and classify the LRS's answer."""
-        body = ("[" + ",".join(item.payload for item in items) + "]").encode("utf-8")
-        headers = {
-            "X-Experience-API-Version": XAPI_VERSION,
-            "Content-Type": "application/json; charset=utf-8",
-        }
+    def _invalid(self, group: Sequence[_Item], answer: Answer) -> Answer:
+        """A 2xx that is not an xAPI answer: retry, until the limit makes it a dead letter."""
+        attempts = max(item.attempts for item in group) + 1
+        if attempts >= self.settings.invalid_answer_limit:
+            message = f"{answer.message} (after {attempts} attempts)"
+            return Answer(Verdict.DEAD, answer.status_code, _truncate(message))
+        return Answer(Verdict.RETRY, answer.status_code, answer.message, answer.retry_after)
+
+    def _headers(self, target: LrsTarget) -> dict[str, str]:
+        return {"X-Experience-API-Version": self.settings.version_of(target)}
+
+    def _request(
+        self, method: str, url: str, target: LrsTarget, **kwargs: object
+    ) -> tuple[requests.Response, str] | Answer:
+        """One HTTP exchange bounded as a whole: the response and its body, or a failed Answer.
+
+        ``requests``' read timeout bounds each wait for bytes, so an LRS that trickles its
+        answer would hold the worker (and its lease) forever: the body is streamed and the
+        deadline (``request_deadline``) and the stop request are checked between reads; the
+        body is bounded (``MAX_ANSWER_BYTES``). :meth:`interrupt` shuts the socket down, so a
+        read blocked on a silent LRS returns at once.
+        """
+        deadline = self.monotonic() + self.settings.request_deadline
+        read_timeout = min(self.settings.read_timeout, self.settings.request_deadline)
         try:
-            response = self.http.post(
-                target.statements_url,
-                data=body,
-                headers=headers,
+            response = self.http.request(
+                method,
+                url,
                 auth=(target.username, target.password),
-                timeout=self.settings.timeouts,
+                timeout=(self.settings.connect_timeout, read_timeout),
                 allow_redirects=False,
+                stream=True,
+                **kwargs,  # type: ignore[arg-type]
             )
         except requests.Timeout as exc:
             return Answer(Verdict.RETRY, None, _truncate(f"timeout ({exc.__class__.__name__})"))
         except requests.RequestException as exc:
+            if self.stopping:
+                return Answer(Verdict.STOPPED, None, "the worker stopped mid-request")
             return Answer(Verdict.RETRY, None, _truncate(f"network error: {exc}"))
+        self._in_flight = response
+        body: str | Answer = Answer(Verdict.RETRY, response.status_code, "answer not read")
+        try:
+            body = self._read_body(response, deadline)
+        finally:
+            self._in_flight = None
+            if isinstance(body, str):
+                response.raw.release_conn()  # read to the end: the connection is reusable
+            else:
+                response.close()  # cut short: this connection must not be reused
+        if isinstance(body, Answer):
+            return body
+        return response, body
+
+    def _read_body(self, response: requests.Response, deadline: float) -> str | Answer:
+        code = response.status_code
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                if self.stopping:
+                    return Answer(Verdict.STOPPED, code, "the worker stopped mid-request")
+                if self.monotonic() > deadline:
+                    return Answer(
+                        Verdict.RETRY,
+                        code,
+                        f"HTTP {code}: no complete answer within "
+                        f"{self.settings.request_deadline:g} s (SOCLE_LRS_REQUEST_DEADLINE), "
+                        f"{size} bytes received",
+                    )
+                chunk = response.raw.read1(8192, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    return Answer(
+                        Verdict.RETRY, code, f"HTTP {code}: answer larger than {size} bytes"
+                    )
+                chunks.append(chunk)
+        except Exception as exc:  # urllib3 errors, a socket shut down by interrupt()
+            if self.stopping:
+                return Answer(Verdict.STOPPED, code, "the worker stopped mid-request")
+            return Answer(Verdict.RETRY, code, _truncate(f"HTTP {code}: answer cut short: {exc}"))
+        if self.stopping:
+            return Answer(Verdict.STOPPED, code, "the worker stopped mid-request")
+        return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+
+    def _post(self, target: LrsTarget, items: Sequence[_Item]) -> Answer:
+        """POST the statements as one JSON array and classify the LRS's answer."""
+        body = ("[" + ",".join(item.payload for item in items) + "]").encode("utf-8")
+        headers = {**self._headers(target), "Content-Type": "application/json; charset=utf-8"}
+        exchange = self._request("POST", target.statements_url, target, data=body, headers=headers)
+        if isinstance(exchange, Answer):
+            return exchange
+        response, raw_text = exchange
         code = response.status_code
         verdict = classify(code, len(items))
-        text = response.text.strip()
+        text = raw_text.strip()
         if 300 <= code < 400:
             text = f"redirected to {response.headers.get('Location')!r}: fix the LRS endpoint"
         message = _truncate(f"HTTP {code}: {text}" if text else f"HTTP {code}")
+        if code == 400 and "x-experience-api-version" in text.lower():
+            # our configuration, not the statements: keep them pending, like refused credentials
+            version = self.settings.version_of(target)
+            verdict = Verdict.RETRY
+            message = _truncate(
+                f"the LRS refuses xAPI version {version} ({VERSION_SETTINGS}): {message}"
+            )
+        if verdict is Verdict.DELIVERED:
+            problem = check_post_answer(code, raw_text, [item.statement_id for item in items])
+            if problem is not None:
+                verdict = Verdict.INVALID
+                message = _truncate(f"HTTP {code} but not an xAPI answer: {problem}: {text}")
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())
         return Answer(verdict, code, message, retry_after)
+
+    def _resolve_conflict(self, target: LrsTarget, item: _Item, conflict: Answer) -> Answer:
+        """409 on one statement: delivered if the LRS holds the same statement, else dead."""
+        exchange = self._request(
+            "GET",
+            target.statements_url,
+            target,
+            params={"statementId": item.statement_id},
+            headers=self._headers(target),
+        )
+        if isinstance(exchange, Answer):
+            return exchange
+        response, text = exchange
+        code = response.status_code
+        if code in (401, 403):
+            return Answer(Verdict.CREDENTIALS, code, _truncate(f"HTTP {code}: {text.strip()}"))
+        try:
+            stored = json.loads(text) if code == 200 else None
+        except ValueError:
+            stored = None
+        if not isinstance(stored, dict):
+            reason = f"409, then HTTP {code} when reading the stored statement back"
+            return Answer(Verdict.RETRY, code, _truncate(f"{reason}: {text.strip()}"))
+        differing = differences(json.loads(item.payload), stored)
+        if not differing:
+            return Answer(Verdict.DELIVERED, 409, conflict.message)
+        reason = (
+            "the LRS holds a different statement with this id (differs in "
+            f"{', '.join(differing)}): it was not delivered — {conflict.message}"
+        )
+        return Answer(Verdict.DEAD, 409, _truncate(reason))
 
     # --- marking ------------------------------------------------------------------------
     def _renew_lease_if_needed(self, claim: _Claim, items: Sequence[_Item]) -> None:
@@ -556,6 +803,10 @@ class Worker:
             last_status_code=answer.status_code,
             last_error=answer.message,
         )
+
+    def _release(self, claim: _Claim, items: Sequence[_Item]) -> None:
+        """Give claimed rows back to pending as they were: sent again by the next pass."""
+        self._update(claim, items, claim_token=None, lease_expires_at=None)
 
     def _mark_retry(
         self, claim: _Claim, sent: Sequence[_Item], unsent: Sequence[_Item], answer: Answer

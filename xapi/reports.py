@@ -11,13 +11,13 @@ import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
-from urllib.parse import urljoin
+from typing import Any, Final, TextIO
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from xapi import vocabulary as v
-from xapi.delivery import XAPI_VERSION, LrsSettings
+from xapi.delivery import LrsSettings
 from xapi.outbox import LrsTarget
 
 
@@ -40,21 +40,44 @@ class Completion:
     levels: Mapping[str, int]
 
 
+MAX_PAGES: Final = 1000
+"""Pages followed at most: beyond, the LRS's paging is broken or the query far too wide."""
+
+
 def query_statements(
     target: LrsTarget,
     params: Mapping[str, str],
     *,
     settings: LrsSettings,
     http: requests.Session | None = None,
-    max_pages: int = 10_000,
+    max_pages: int = MAX_PAGES,
 ) -> Iterator[dict[str, Any]]:
-    """Yield the statements matching ``params``, following ``more`` links page after page."""
+    """Yield the statements matching ``params`` once each, following ``more`` defensively.
+
+    Why defensive: an LRS's paging is a cursor we do not control. Learning Locker's statement
+    service can hand the same statement on two pages, and a faulty LRS could send a ``more``
+    that points back to a page already read, or to another host (which would receive our
+    credentials). So: statements are de-duplicated by id, a ``more`` seen before or off the
+    LRS's origin is refused, and at most ``max_pages`` pages are read.
+    """
     session = http or requests.Session()
+    seen: set[str] = set()
     try:
-        yield from _pages(target, params, session, settings, max_pages)
+        for statement in _pages(target, params, session, settings, max_pages):
+            statement_id = str(statement.get("id", "")).lower()
+            if statement_id in seen:
+                continue
+            seen.add(statement_id)
+            yield statement
     finally:
         if http is None:
             session.close()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _pages(
@@ -64,9 +87,10 @@ def _pages(
     settings: LrsSettings,
     max_pages: int,
 ) -> Iterator[dict[str, Any]]:
-    headers = {"X-Experience-API-Version": XAPI_VERSION}
+    headers = {"X-Experience-API-Version": settings.version_of(target)}
     url: str | None = target.statements_url
     query: Mapping[str, str] | None = params
+    followed: set[str] = set()
     for _ in range(max_pages):
         if url is None:
             return
@@ -76,17 +100,36 @@ def _pages(
             headers=headers,
             auth=(target.username, target.password),
             timeout=settings.timeouts,
+            allow_redirects=False,
         )
         if response.status_code != 200:
             raise LrsQueryError(
                 f"LRS {target.name} answered HTTP {response.status_code} to {response.url}: "
                 f"{response.text[:500]}"
             )
-        page = response.json()
-        yield from page.get("statements", [])
+        try:
+            page = response.json()
+        except ValueError as exc:
+            raise LrsQueryError(
+                f"LRS {target.name} answered {response.url} with something else than JSON: "
+                f"{response.text[:200]}"
+            ) from exc
+        statements = page.get("statements") if isinstance(page, dict) else None
+        if not isinstance(statements, list):
+            raise LrsQueryError(f"LRS {target.name}: no statement list in {response.url}")
+        yield from (item for item in statements if isinstance(item, dict))
         more = page.get("more") or ""
+        if not more:
+            return
         # ``more`` is relative to the LRS (often an absolute path): resolve it on the endpoint.
-        url = urljoin(target.statements_url, more) if more else None
+        url = urljoin(target.statements_url, str(more))
+        if _origin(url) != _origin(target.statements_url):
+            raise LrsQueryError(
+                f"LRS {target.name}: its 'more' link leaves the LRS ({url}); not followed"
+            )
+        if url in followed:
+            raise LrsQueryError(f"LRS {target.name}: its 'more' links loop ({url})")
+        followed.add(url)
         query = None
     raise LrsQueryError(f"LRS {target.name}: more than {max_pages} pages, giving up")
 

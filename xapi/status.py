@@ -32,6 +32,8 @@ class LrsStatus:
     dead: int
     retrying: int
     """Pending rows that already failed at least once."""
+    in_flight: int
+    """Pending rows a worker holds right now (claimed, lease not expired): being sent."""
     oldest_pending_age: timedelta | None
     credentials_rejected: bool
     last_error: str | None
@@ -69,6 +71,11 @@ class OutboxStatus:
         return sum(item.pending for item in self.lrs)
 
     @property
+    def in_flight(self) -> int:
+        """Rows being sent right now over all LRSs."""
+        return sum(item.in_flight for item in self.lrs)
+
+    @property
     def dead(self) -> int:
         """Dead letters over all LRSs."""
         return sum(item.dead for item in self.lrs)
@@ -94,6 +101,15 @@ def outbox_status(
         .where(table.status == PENDING, table.attempts > 0)
         .group_by(table.lrs_id)
     ).all()
+    in_flight_rows = connection_or_session.execute(
+        select(table.lrs_id, func.count())
+        .where(
+            table.status == PENDING,
+            table.claim_token.is_not(None),
+            table.lease_expires_at >= moment,
+        )
+        .group_by(table.lrs_id)
+    ).all()
     rejected_rows = connection_or_session.execute(
         select(table.lrs_id, func.count())
         .where(table.status == PENDING, table.last_status_code.in_(CREDENTIAL_CODES))
@@ -112,6 +128,7 @@ def outbox_status(
         (row[0], row[1]): (int(row[2]), row[3]) for row in counts
     }
     retrying = {row[0]: int(row[1]) for row in retrying_rows}
+    in_flight = {row[0]: int(row[1]) for row in in_flight_rows}
     last_errors = {key: _last_error(connection_or_session, key) for key in keys}
     rejected = {row[0]: int(row[1]) for row in rejected_rows}
 
@@ -132,6 +149,7 @@ def outbox_status(
                 delivered=per_status.get((key, DELIVERED), (0, None))[0],
                 dead=per_status.get((key, DEAD), (0, None))[0],
                 retrying=retrying.get(key, 0),
+                in_flight=in_flight.get(key, 0),
                 oldest_pending_age=oldest_age,
                 credentials_rejected=rejected.get(key, 0) > 0,
                 last_error=last_errors.get(key),
@@ -180,6 +198,12 @@ def _hints(lines: Sequence[LrsStatus]) -> list[str]:
             hints.append(
                 f"LRS {line.name} refuses our credentials (HTTP 401/403): check {variables}; "
                 "its statements stay pending and are retried."
+            )
+        if line.pending and "refuses xAPI version" in (line.last_error or ""):
+            hints.append(
+                f"LRS {line.name} refuses the xAPI version we speak: set SOCLE_LRS_VERSION "
+                "(default LRS) or SOCLE_LRS_VERSIONS (named LRSs) to the version it supports; "
+                "its statements stay pending."
             )
         if line.dead:
             hints.append(

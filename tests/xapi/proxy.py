@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -31,6 +32,12 @@ class Fault:
     """Seconds to wait before acting (forwarding or answering)."""
     delay_after_forward: float = 0.0
     """Seconds to wait after the LRS answered, before answering the client."""
+    trickle: bool = False
+    """Send ``status`` and headers at once, then the body one byte at a time, never ending."""
+    on_byte: Callable[[], None] | None = None
+    """Called after each trickled byte: a test's clock moves with the trickle, not with time."""
+    trickle_interval: float = 0.02
+    """Pause between trickled bytes (pacing only: no test outcome depends on it)."""
 
 
 class FaultProxy:
@@ -44,7 +51,14 @@ class FaultProxy:
         self.default_fault: Fault | None = None
         self.required_authorization: str | None = None
         self.posted_ids: list[list[str]] = []
+        self.versions: list[str | None] = []
+        """The ``X-Experience-API-Version`` of every request, in order."""
         self.forwarded_posts = 0
+        self.trickling = threading.Event()
+        """Set once a trickled answer has sent its first byte."""
+        self.trickle_ended = threading.Event()
+        """Set when a trickled answer ends (the client closed the connection)."""
+        self.closing = threading.Event()
         self.lock = threading.Lock()
         proxy = self
 
@@ -74,6 +88,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
@@ -90,6 +105,8 @@ class FaultProxy:
 
     def _handle(self, request: BaseHTTPRequestHandler, body: bytes | None) -> None:
         fault: Fault | None = None
+        with self.lock:
+            self.versions.append(request.headers.get("X-Experience-API-Version"))
         if body is not None:
             try:
                 ids = [str(item.get("id")) for item in json.loads(body)]
@@ -104,6 +121,9 @@ class FaultProxy:
             fault = Fault(status=401, body='{"message":"Unauthorised"}')
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.trickle:
+            self._trickle(request, fault)
+            return
         if fault is not None and fault.status is not None:
             self._answer(request, fault.status, fault.headers, fault.body.encode())
             return
@@ -134,6 +154,29 @@ class FaultProxy:
             return response.status, kept, payload
         finally:
             connection.close()
+
+    def _trickle(self, request: BaseHTTPRequestHandler, fault: Fault) -> None:
+        """Headers now, then a byte at a time until the client hangs up or the proxy stops."""
+        try:
+            request.send_response(fault.status or 200)
+            request.send_header("Content-Type", "application/json")
+            for key, value in fault.headers.items():
+                request.send_header(key, value)
+            request.send_header("Content-Length", str(10_000_000))
+            request.end_headers()
+            request.wfile.flush()
+            while not self.closing.is_set():
+                request.wfile.write(b" ")
+                request.wfile.flush()
+                self.trickling.set()
+                if fault.on_byte is not None:
+                    fault.on_byte()
+                self.closing.wait(fault.trickle_interval)
+        except OSError:
+            pass  # the client gave up: what a trickle is for
+        finally:
+            self.trickle_ended.set()
+            request.close_connection = True
 
     @staticmethod
     def _answer(

@@ -50,6 +50,7 @@ def test_status_without_lrs_says_the_outbox_just_fills(engine: Engine) -> None:
         "lrs",
         "endpoint",
         "pending",
+        "in-flight",
         "retrying",
         "delivered",
         "dead",
@@ -75,7 +76,7 @@ def test_worker_once_status_and_retry_of_a_dead_letter(engine: Engine, lrs: LrsP
     assert once.exit_code == 0
     assert once.output.startswith("11 delivered, 0 to retry, 1 dead letters")
     status = _invoke(xapi_group, "status").output
-    assert status.splitlines()[1].split()[1:] == [lrs.endpoint, "0", "0", "11", "1", "-"]
+    assert status.splitlines()[1].split()[1:] == [lrs.endpoint, "0", "0", "0", "11", "1", "-"]
     assert f"statement {bad['id']} → default, 1 attempt(s): HTTP 400" in status
     assert "actor.mbox" in status
     with engine.connect() as conn:

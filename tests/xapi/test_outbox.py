@@ -205,7 +205,7 @@ def test_status_counts_per_lrs_and_hints_when_no_lrs_is_configured(
     [
         (200, 10, Verdict.DELIVERED),
         (204, 1, Verdict.DELIVERED),
-        (409, 1, Verdict.DELIVERED),
+        (409, 1, Verdict.CONFLICT),
         (409, 5, Verdict.SPLIT),
         (400, 5, Verdict.SPLIT),
         (413, 5, Verdict.SPLIT),
