@@ -166,13 +166,18 @@ def full_attempt(
     attempt_id: uuid.UUID = ATTEMPT_ID,
     *,
     sub: str = "sub-7f3a",
+    sessions: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every statement of one attempt, in the order the player would enqueue them."""
+    """Every statement of one attempt, in the order the player would enqueue them.
+
+    ``sessions``: with a pause (suspended, resumed) and the final ``terminated``; without, the
+    12 statements the delivery tests count on.
+    """
     build = builder or make_builder()
     current = attempt(attempt_id, sub=sub)
     statements = [build.attempt_started(current, STARTED)]
     for answer in answers():
-        if answer.sequence == 4:  # the agent left after the third answer and came back
+        if sessions and answer.sequence == 4:  # the agent left after the third answer
             last = answers()[2].timestamp
             statements.append(build.suspended(current, last))
             statements.append(build.resumed(current, last, answer.timestamp - timedelta(seconds=1)))
@@ -183,5 +188,6 @@ def full_attempt(
                     current, answers_count=5, progress=50, timestamp=answer.timestamp + TICK
                 )
             )
-    statements.extend(build.attempt_ended(current, outcome()))
+    ended = build.attempt_ended(current, outcome())
+    statements.extend(ended if sessions else ended[:-1])  # the last one is terminated
     return statements

@@ -91,7 +91,7 @@ def test_statement_validates_with_ralph_strict_model(name: str) -> None:
 
 
 def test_a_whole_attempt_validates_and_has_unique_ids() -> None:
-    statements = samples.full_attempt()
+    statements = samples.full_attempt(sessions=True)
     for statement in statements:
         BaseXapiStatement.model_validate(statement)
     ids = [statement["id"] for statement in statements]
@@ -100,7 +100,7 @@ def test_a_whole_attempt_validates_and_has_unique_ids() -> None:
 
 def test_timestamps_strictly_increase_within_an_attempt() -> None:
     """Ending statements used to share one timestamp (completed, verdict, every scored)."""
-    statements = samples.full_attempt()
+    statements = samples.full_attempt(sessions=True)
     stamps = [statement["timestamp"] for statement in statements]
     assert all(a < b for a, b in itertools.pairwise(stamps)), stamps
     ended = samples.make_builder().attempt_ended(samples.attempt(), samples.outcome())

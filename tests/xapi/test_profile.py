@@ -29,7 +29,9 @@ SHARED_CONTEXT = Path(__file__).resolve().parents[3] / "shared" / "xapi" / "prof
 
 def _statements() -> list[dict[str, Any]]:
     open_builder = samples.make_builder(share_identity=True, include_solutions=True)
-    statements = samples.full_attempt() + samples.full_attempt(open_builder)
+    statements = samples.full_attempt(sessions=True) + samples.full_attempt(
+        open_builder, sessions=True
+    )
     failing = replace(samples.outcome(), mastery=0.2)
     statements.append(samples.make_builder().passed_or_failed(samples.attempt(), failing))
     builder = samples.make_builder()
@@ -346,7 +348,7 @@ def _match(pattern_id: str, names: list[str], at: int, patterns: dict[str, Any])
 def test_a_whole_attempt_follows_the_primary_pattern_in_timestamp_order() -> None:
     patterns = {pattern["id"]: pattern for pattern in DOCUMENT["patterns"]}
     primary = next(pid for pid, pattern in patterns.items() if pattern.get("primary"))
-    statements = sorted(samples.full_attempt(), key=lambda s: s["timestamp"])
+    statements = sorted(samples.full_attempt(sessions=True), key=lambda s: s["timestamp"])
     names = []
     for statement in statements:
         verb = statement["verb"]["id"]
