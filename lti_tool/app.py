@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from lti_tool.content_store import load_catalogue
-    from lti_tool.player.events import XapiEvents
+    from lti_tool.player.events import XapiEvents, XapiOptions
     from lti_tool.player.grades import GradeSync
     from lti_tool.player.service import Player
 
@@ -115,7 +115,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         framing=FramingPolicy(database),
         player=Player(
             catalogue.content,
-            XapiEvents(settings.base_url, catalogue.content),
+            XapiEvents(
+                settings.base_url,
+                catalogue.content,
+                XapiOptions.from_env(settings.content_dir),
+            ),
             retry_delay=settings.retry_delay,
         ),
         grades=GradeSync(database, settings),

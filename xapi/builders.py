@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -116,6 +116,8 @@ class Attempt:
     lti: LtiContext
     parcours: Parcours
     locale: str = "fr"
+    content_version: str | None = None
+    """The version of the content the attempt runs on, sent as ``context.revision``."""
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,12 @@ class Choice:
 class Challenge:
     """A challenge as an interaction activity.
 
-    ``correct_responses`` are xAPI response patterns (see :func:`format_response`); they are sent
-    only when the registration asks for solutions (``include_solutions``), since solutions are
-    secret by default.
+    ``instruction`` is plain text (the caller strips the Markdown) and becomes the activity's
+    ``description``; ``name`` is a short name (by default ``Épreuve <id>``). ``choices`` are
+    the proposals of a qcu/qcm, ``steps`` the fields of a qrocm (xAPI ``performance``).
+    ``correct_responses`` are xAPI response patterns (see :func:`format_response`); they are
+    sent only when the registration asks for solutions (``include_solutions``), since solutions
+    are secret by default.
     """
 
     id: str
@@ -165,6 +170,12 @@ class Challenge:
     instruction: Text
     choices: tuple[Choice, ...] = ()
     correct_responses: tuple[str, ...] = ()
+    name: Text | None = None
+    steps: tuple[Choice, ...] = ()
+
+    def short_name(self) -> Text:
+        """The name shown by LRS dashboards: given, or ``Épreuve <id>`` / ``Challenge <id>``."""
+        return self.name or Text(f"Épreuve {self.id}", f"Challenge {self.id}")
 
 
 @dataclass(frozen=True)
@@ -191,14 +202,42 @@ class CompetenceLevel:
 
 
 @dataclass(frozen=True)
+class KnowledgeElement:
+    """Per attempt and skill: validated or failed, asked (direct) or deduced (inferred)."""
+
+    skill_id: str
+    competence_code: str
+    tube_id: str
+    level: int
+    status: v.KnowledgeStatus
+    source: v.KnowledgeSource
+
+    def as_json(self) -> dict[str, Any]:
+        """The item of the ``knowledge-elements`` result extension."""
+        return {
+            "skill": self.skill_id,
+            "competence": self.competence_code,
+            "tube": self.tube_id,
+            "level": _check_level(self.level),
+            "status": self.status,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What an ended attempt measured: mastery 0–1, duration, levels, Pix-style score."""
+    """What an ended attempt measured: mastery 0–1, time on task, levels, Pix-style score.
+
+    ``duration`` is the time on task (active intervals only, see ``docs/xapi.md``), not the
+    wall-clock time from start to finish. ``knowledge_elements``: one per skill settled.
+    """
 
     mastery: float
     duration: timedelta
     levels: tuple[CompetenceLevel, ...]
     pix: int
     timestamp: datetime
+    knowledge_elements: tuple[KnowledgeElement, ...] = ()
 
 
 # --- Formatting helpers -----------------------------------------------------------------------
@@ -261,6 +300,10 @@ def format_duration(value: timedelta) -> str:
     elif seconds or text == "PT":
         text += f"{seconds}S"
     return text
+
+
+TICK: Final = timedelta(milliseconds=1)
+"""The smallest step between two statements' timestamps: LRSs store milliseconds."""
 
 
 def statement_id(attempt_id: uuid.UUID, subject: str, verb: str, sequence: int = 0) -> uuid.UUID:
@@ -346,7 +389,7 @@ class _StatementKind:
         return []
 
     def context_grouping(self) -> list[Activity]:
-        """Grouping activities (competence, tube, skill for answers)."""
+        """Grouping activities besides the course (competence, tube, skill for answers)."""
         return []
 
     def context_extensions(self) -> dict[str, Any]:
@@ -380,15 +423,20 @@ class _StatementKind:
         if parents:
             activities.parent = ActivityList(parents)
         grouping = self.context_grouping()
+        if lti.context_id:
+            grouping.append(builder.course_activity(lti))
         if grouping:
             activities.grouping = ActivityList(grouping)
-        return Context(
+        context = Context(
             registration=attempt.id,
-            platform=v.PLATFORM,
+            platform=builder.platform,
             language=attempt.locale,
             context_activities=activities,
             extensions=Extensions(extensions),
         )
+        if attempt.content_version:
+            context.revision = attempt.content_version
+        return context
 
     def build(self) -> JsonObject:
         """Assemble the parts with tincan and return the finalised JSON object."""
@@ -428,26 +476,7 @@ class _ChallengeAnswered(_StatementKind):
         return self.answer.sequence
 
     def object(self) -> Activity:
-        challenge = self.answer.challenge
-        definition = ActivityDefinition(
-            name=LanguageMap(challenge.instruction.language_map()),
-            type=v.INTERACTION.iri,
-            interaction_type=v.INTERACTION_TYPE_OF[challenge.type],
-        )
-        if challenge.choices:
-            definition.choices = InteractionComponentList(
-                [
-                    InteractionComponent(
-                        id=choice.id, description=LanguageMap(choice.text.language_map())
-                    )
-                    for choice in challenge.choices
-                ]
-            )
-        if self.builder.include_solutions and challenge.correct_responses:
-            definition.correct_responses_pattern = list(challenge.correct_responses)
-        return Activity(
-            id=v.challenge_iri(self.builder.base_url, challenge.id), definition=definition
-        )
+        return self.builder.challenge_activity(self.answer.challenge)
 
     def result(self) -> Result:
         answer = self.answer
@@ -515,18 +544,55 @@ class _Completed(_StatementKind):
 
     def result(self) -> Result:
         outcome = self.outcome
+        base = self.builder.base_url
         levels = {item.competence.code: _check_level(item.level) for item in outcome.levels}
+        elements = sorted(
+            (element.as_json() for element in outcome.knowledge_elements),
+            key=lambda item: (item["tube"], item["level"], item["skill"]),
+        )
         return Result(
             completion=True,
             score=Score(scaled=round(outcome.mastery, 4)),
             duration=outcome.duration,
             extensions=Extensions(
                 {
-                    v.extension_iri(self.builder.base_url, "levels"): dict(sorted(levels.items())),
-                    v.extension_iri(self.builder.base_url, "pix"): outcome.pix,
+                    v.extension_iri(base, "levels"): dict(sorted(levels.items())),
+                    v.extension_iri(base, "pix"): outcome.pix,
+                    v.extension_iri(base, "knowledge-elements"): elements,
                 }
             ),
         )
+
+
+class _Session(_StatementKind):
+    """suspended / resumed / terminated / abandoned: the parcours, at one moment of a session.
+
+    ``mark`` (the moment the session ended, in ms) keys the id, so the same gap always gives
+    the same suspended/resumed pair and a sweep that runs twice sends nothing new.
+    """
+
+    def __init__(
+        self,
+        builder: StatementBuilder,
+        attempt: Attempt,
+        verb: v.Concept,
+        timestamp: datetime,
+        *,
+        mark: datetime,
+        duration: timedelta | None,
+    ) -> None:
+        super().__init__(builder, attempt, timestamp)
+        self.verb_concept = verb
+        self.mark = _aware(mark)
+        self.duration = duration
+
+    def sequence(self) -> int:
+        return int(self.mark.timestamp() * 1000)
+
+    def result(self) -> Result | None:
+        if self.duration is None:
+            return None
+        return Result(duration=self.duration)
 
 
 class _PassedOrFailed(_StatementKind):
@@ -604,17 +670,28 @@ def _aware(value: datetime) -> datetime:
 class StatementBuilder:
     """Builds every statement of the profile for one tool base URL and one registration policy.
 
+    ``iri_base``: the base of content activity IRIs (``SOCLE_XAPI_IRI_BASE``; by default
+    ``base_url``), the same on every deployment that shares the content. ``software_version``:
+    ``context.platform`` becomes ``Socle <version>``.
     ``share_identity``: add the learner's name (actor) and email (extension) — only when the
     platform registration says so. ``include_solutions``: add ``correctResponsesPattern`` to
     challenges — only when the registration asks for it, solutions being secret otherwise.
     """
 
     def __init__(
-        self, base_url: str, *, share_identity: bool = False, include_solutions: bool = False
+        self,
+        base_url: str,
+        *,
+        iri_base: str | None = None,
+        share_identity: bool = False,
+        include_solutions: bool = False,
+        software_version: str | None = None,
     ) -> None:
         self.base_url = v.normalize_base_url(base_url)
+        self.iri_base = v.normalize_base_url(iri_base or base_url)
         self.share_identity = share_identity
         self.include_solutions = include_solutions
+        self.platform = f"{v.PLATFORM} {software_version}" if software_version else v.PLATFORM
 
     # activities shared by several statements ---------------------------------------------
     def parcours_activity(self, parcours: Parcours) -> Activity:
@@ -624,12 +701,12 @@ class StatementBuilder:
         )
         if parcours.description is not None and parcours.description.language_map():
             definition.description = LanguageMap(parcours.description.language_map())
-        return Activity(id=v.parcours_iri(self.base_url, parcours.id), definition=definition)
+        return Activity(id=v.parcours_iri(self.iri_base, parcours.id), definition=definition)
 
     def competence_activity(self, competence: Competence) -> Activity:
         """A competence as an objective activity."""
         return Activity(
-            id=v.competence_iri(self.base_url, competence.code),
+            id=v.competence_iri(self.iri_base, competence.code),
             definition=ActivityDefinition(
                 name=LanguageMap(competence.title.language_map()), type=v.OBJECTIVE.iri
             ),
@@ -638,7 +715,7 @@ class StatementBuilder:
     def tube_activity(self, tube: Tube) -> Activity:
         """A tube, typed with Socle's own activity type."""
         return Activity(
-            id=v.tube_iri(self.base_url, tube.id),
+            id=v.tube_iri(self.iri_base, tube.id),
             definition=ActivityDefinition(
                 name=LanguageMap(tube.title.language_map()),
                 type=v.tube_activity_type_iri(self.base_url),
@@ -650,13 +727,49 @@ class StatementBuilder:
         definition = ActivityDefinition(type=v.OBJECTIVE.iri)
         if skill.description is not None and skill.description.language_map():
             definition.name = LanguageMap(skill.description.language_map())
-        return Activity(id=v.skill_iri(self.base_url, skill.id), definition=definition)
+        return Activity(id=v.skill_iri(self.iri_base, skill.id), definition=definition)
 
     def profile_activity(self) -> Activity:
-        """The profile, in ``contextActivities.category`` of every statement."""
+        """The profile *version*, in ``contextActivities.category`` of every statement.
+
+        xAPI Profiles 1.0: "Learning Record Providers … MUST include the most recent version
+        of the profile in the category context activities" — the version IRI, not the profile's.
+        """
         return Activity(
-            id=v.profile_iri(self.base_url),
+            id=v.profile_version_iri(self.base_url),
             definition=ActivityDefinition(type=v.PROFILE_TYPE.iri),
+        )
+
+    def challenge_activity(self, challenge: Challenge) -> Activity:
+        """A challenge as a cmi.interaction: short name, plain-text instruction, components."""
+        definition = ActivityDefinition(
+            name=LanguageMap(challenge.short_name().language_map()),
+            type=v.INTERACTION.iri,
+            interaction_type=v.INTERACTION_TYPE_OF[challenge.type],
+        )
+        if challenge.instruction.language_map():
+            definition.description = LanguageMap(challenge.instruction.language_map())
+        components = [
+            InteractionComponent(id=item.id, description=LanguageMap(item.text.language_map()))
+            for item in (challenge.steps or challenge.choices)
+        ]
+        if components and challenge.type in ("qcu", "qcm"):
+            definition.choices = InteractionComponentList(components)
+        elif components:
+            definition.steps = InteractionComponentList(components)
+        if self.include_solutions and challenge.correct_responses:
+            definition.correct_responses_pattern = list(challenge.correct_responses)
+        return Activity(id=v.challenge_iri(self.iri_base, challenge.id), definition=definition)
+
+    def course_activity(self, lti: LtiContext) -> Activity:
+        """The LMS course (LTI context) as a course activity, in every statement's grouping."""
+        if not lti.context_id:
+            raise ValueError("a course activity needs the LTI context id")
+        definition = ActivityDefinition(type=v.COURSE.iri)
+        if lti.context_title:
+            definition.name = LanguageMap({"und": lti.context_title})
+        return Activity(
+            id=v.course_iri(self.iri_base, lti.issuer, lti.context_id), definition=definition
         )
 
     # one method per statement of the profile ---------------------------------------------
@@ -691,12 +804,47 @@ class StatementBuilder:
         """``scored`` a level in one competence."""
         return _CompetenceScored(self, attempt, level, timestamp).build()
 
+    def suspended(self, attempt: Attempt, last_activity: datetime) -> JsonObject:
+        """``suspended``: the agent left; stamped just after their last recorded action."""
+        return _Session(
+            self,
+            attempt,
+            v.SUSPENDED,
+            _aware(last_activity) + TICK,
+            mark=last_activity,
+            duration=None,
+        ).build()
+
+    def resumed(self, attempt: Attempt, last_activity: datetime, now: datetime) -> JsonObject:
+        """``resumed``: the agent is back after the gap that began at ``last_activity``."""
+        return _Session(self, attempt, v.RESUMED, now, mark=last_activity, duration=None).build()
+
+    def terminated(
+        self, attempt: Attempt, timestamp: datetime, time_on_task: timedelta
+    ) -> JsonObject:
+        """``terminated``: the finished attempt's last session ends; duration = time on task."""
+        return _Session(
+            self, attempt, v.TERMINATED, timestamp, mark=timestamp, duration=time_on_task
+        ).build()
+
+    def abandoned(
+        self, attempt: Attempt, last_activity: datetime, time_on_task: timedelta
+    ) -> JsonObject:
+        """``abandoned``: idle past the abandon limit, unfinished; after its ``suspended``."""
+        at = _aware(last_activity) + 2 * TICK
+        return _Session(
+            self, attempt, v.ABANDONED, at, mark=last_activity, duration=time_on_task
+        ).build()
+
     def attempt_ended(self, attempt: Attempt, outcome: Outcome) -> list[JsonObject]:
-        """All statements of an ending attempt, in order: completed, passed/failed, scored."""
+        """All statements of an ending attempt, in order: completed, passed/failed, one scored
+        per competence, terminated — one millisecond apart, so that their order in the
+        profile's pattern never depends on how an LRS orders equal timestamps."""
+        at = _aware(outcome.timestamp)
         statements = [self.completed(attempt, outcome)]
         if attempt.parcours.mastery_threshold is not None:
-            statements.append(self.passed_or_failed(attempt, outcome))
-        statements.extend(
-            self.competence_scored(attempt, level, outcome.timestamp) for level in outcome.levels
-        )
+            statements.append(self.passed_or_failed(attempt, replace(outcome, timestamp=at + TICK)))
+        for level in outcome.levels:
+            statements.append(self.competence_scored(attempt, level, at + len(statements) * TICK))
+        statements.append(self.terminated(attempt, at + len(statements) * TICK, outcome.duration))
         return statements

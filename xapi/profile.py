@@ -47,7 +47,23 @@ _ACTIVITY_KIND_TEXT: Final[dict[str, tuple[str, str]]] = {
         "Acquis : un couple (sujet, niveau), l'unité validée ou échouée.",
         "Skill: one (tube, level) pair, the unit that is validated or failed.",
     ),
+    "course": (
+        "Cours d'une plateforme (contexte LTI) : identifiant uuid5 de l'émetteur et du context_id.",
+        "A platform's course (LTI context): uuid5 id of the issuer and the context_id.",
+    ),
 }
+
+REFERENCED_CONCEPTS: Final[tuple[v.Concept, ...]] = (
+    *v.VERBS,
+    v.ASSESSMENT,
+    v.INTERACTION,
+    v.OBJECTIVE,
+    v.COURSE,
+    v.PROFILE_TYPE,
+)
+"""Concepts Socle uses but ADL defines (its vocabulary and profiles): referenced, never
+redefined — xAPI Profiles 1.0 §7: "A Profile MUST NOT define a Concept that is defined in
+another Profile"."""
 
 
 def _activity_type_of(base_url: str, kind: v.ActivityKind) -> str:
@@ -57,17 +73,9 @@ def _activity_type_of(base_url: str, kind: v.ActivityKind) -> str:
         return v.INTERACTION.iri
     if kind == "tube":
         return v.tube_activity_type_iri(base_url)
+    if kind == "course":
+        return v.COURSE.iri
     return v.OBJECTIVE.iri
-
-
-def _concept(base_url: str, kind: str, concept: v.Concept) -> JsonObject:
-    return {
-        "id": concept.iri,
-        "type": kind,
-        "inScheme": v.profile_version_iri(base_url),
-        "prefLabel": concept.labels,
-        "definition": concept.definitions,
-    }
 
 
 def _schema(schema: JsonObject) -> str:
@@ -173,6 +181,34 @@ def _extensions(base_url: str) -> list[JsonObject]:
             },
             {"type": "string", "format": "email"},
         ),
+        (
+            "knowledge-elements",
+            "ResultExtension",
+            completed,
+            {"fr": "acquis évalués", "en": "knowledge elements"},
+            {
+                "fr": "Un élément par acquis tranché : validé ou échoué, demandé (direct) ou "
+                "déduit (inferred), avec sa compétence, son sujet et son niveau.",
+                "en": "One item per settled skill: validated or failed, asked (direct) or "
+                "deduced (inferred), with its competence, tube and level.",
+            },
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "skill": {"type": "string"},
+                        "competence": {"type": "string"},
+                        "tube": {"type": "string"},
+                        "level": {"type": "integer", "minimum": 1, "maximum": v.MAX_LEVEL},
+                        "status": {"type": "string", "enum": ["validated", "failed"]},
+                        "source": {"type": "string", "enum": ["direct", "inferred"]},
+                    },
+                    "required": ["skill", "competence", "tube", "level", "status", "source"],
+                    "additionalProperties": False,
+                },
+            },
+        ),
     ]
     return [
         {
@@ -189,12 +225,9 @@ def _extensions(base_url: str) -> list[JsonObject]:
 
 
 def concepts(base_url: str) -> list[JsonObject]:
-    """Every concept: the ADL verbs and activity types Socle uses, its own type and extensions."""
-    items = [_concept(base_url, "Verb", concept) for concept in v.VERBS]
-    items.extend(
-        _concept(base_url, "ActivityType", concept)
-        for concept in (v.ASSESSMENT, v.INTERACTION, v.OBJECTIVE, v.PROFILE_TYPE)
-    )
+    """The concepts Socle defines: its tube activity type and its extensions (the ADL verbs and
+    activity types it uses are referenced from templates, see :data:`REFERENCED_CONCEPTS`)."""
+    items: list[JsonObject] = []
     items.append(
         {
             "id": v.tube_activity_type_iri(base_url),
@@ -220,11 +253,10 @@ def templates(base_url: str) -> list[JsonObject]:
         _rule("$.actor.account.homePage"),
         _rule("$.actor.account.name"),
         _rule("$.context.registration"),
-        _rule("$.context.platform", all=[v.PLATFORM]),
+        _rule("$.context.platform"),
         _rule("$.context.language"),
         _rule(f"$.context.extensions['{ext['lti']}']"),
         _rule("$.timestamp"),
-        _rule("$.version", "excluded"),
     ]
 
     def template(
@@ -277,7 +309,10 @@ def templates(base_url: str) -> list[JsonObject]:
                 "interaction format, without the solution unless the registration asks.",
             },
             rules=[
-                _rule("$.object.definition.interactionType", any=["choice", "fill-in", "other"]),
+                _rule(
+                    "$.object.definition.interactionType",
+                    any=["choice", "fill-in", "performance"],
+                ),
                 _rule("$.result.success"),
                 _rule("$.result.duration"),
                 _rule("$.result.response", "recommended"),
@@ -310,6 +345,7 @@ def templates(base_url: str) -> list[JsonObject]:
                 _rule("$.result.duration"),
                 _rule(f"$.result.extensions['{ext['levels']}']"),
                 _rule(f"$.result.extensions['{ext['pix']}']"),
+                _rule(f"$.result.extensions['{ext['knowledge-elements']}']"),
             ],
         ),
         *(
@@ -344,6 +380,49 @@ def templates(base_url: str) -> list[JsonObject]:
             ],
             parent=[v.ASSESSMENT.iri],
         ),
+        template(
+            "suspended",
+            v.SUSPENDED,
+            v.ASSESSMENT.iri,
+            {"fr": "passage suspendu", "en": "attempt suspended"},
+            {
+                "fr": "L'agent est parti : aucune action depuis plus que le délai "
+                "d'inactivité ; horodaté juste après sa dernière action.",
+                "en": "The agent left: no action for longer than the idle limit; stamped just "
+                "after their last action.",
+            },
+            rules=[],
+        ),
+        template(
+            "resumed",
+            v.RESUMED,
+            v.ASSESSMENT.iri,
+            {"fr": "passage repris", "en": "attempt resumed"},
+            {"fr": "L'agent revient après une suspension.", "en": "The agent comes back."},
+            rules=[],
+        ),
+        template(
+            "terminated",
+            v.TERMINATED,
+            v.ASSESSMENT.iri,
+            {"fr": "passage clos", "en": "attempt terminated"},
+            {
+                "fr": "Dernière déclaration d'un passage terminé ; durée = temps passé.",
+                "en": "Last statement of a finished attempt; duration = time on task.",
+            },
+            rules=[_rule("$.result.duration")],
+        ),
+        template(
+            "abandoned",
+            v.ABANDONED,
+            v.ASSESSMENT.iri,
+            {"fr": "passage abandonné", "en": "attempt abandoned"},
+            {
+                "fr": "Passage inactif au-delà du délai d'abandon ; durée = temps passé.",
+                "en": "Attempt idle past the abandon limit; duration = time on task.",
+            },
+            rules=[_rule("$.result.duration")],
+        ),
     ]
 
 
@@ -375,21 +454,30 @@ def patterns(base_url: str) -> list[JsonObject]:
                     t("completed"),
                     p("verdict"),
                     p("levels"),
+                    t("terminated"),
                 ],
             ),
             "primary": True,
             "definition": {
-                "fr": "attempted, puis réponses et points d'étape, puis completed, "
-                "passed/failed si le parcours a un seuil, et un scored par compétence.",
-                "en": "attempted, then answers and checkpoints, then completed, passed/failed "
-                "when the parcours has a threshold, and one scored per competence.",
+                "fr": "attempted, puis réponses, points d'étape, suspensions, reprises et "
+                "abandons, puis completed, passed/failed si le parcours a un seuil, un scored "
+                "par compétence et terminated. Horodatages strictement croissants.",
+                "en": "attempted, then answers, checkpoints, suspensions, resumptions and "
+                "abandons, then completed, passed/failed when the parcours has a threshold, "
+                "one scored per competence and terminated. Timestamps strictly increase.",
             },
         },
         pattern("answering", {"fr": "réponses", "en": "answers"}, zeroOrMore=p("step")),
         pattern(
             "step",
-            {"fr": "réponse ou point d'étape", "en": "answer or checkpoint"},
-            alternates=[t("answered"), t("progressed")],
+            {"fr": "réponse, point d'étape ou session", "en": "answer, checkpoint or session"},
+            alternates=[
+                t("answered"),
+                t("progressed"),
+                t("suspended"),
+                t("resumed"),
+                t("abandoned"),
+            ],
         ),
         pattern("verdict", {"fr": "verdict", "en": "verdict"}, optional=p("passed-or-failed")),
         pattern(
@@ -431,8 +519,10 @@ def describe_iri(base_url: str, path: str) -> JsonObject | None:
     """A short description of one IRI minted under ``base_url``, or None if Socle has none.
 
     ``path`` is the request path relative to the base (``/xapi/activities/parcours/x``) or the
-    full IRI. Activities are described by kind and identifier; the web app may add the names it
-    knows from content (the same ``name`` a statement's ``definition`` carries).
+    full IRI. An activity gets xAPI *activity metadata*: an Activity Definition object (``type``,
+    a generic ``description``, ``moreInfo``) that the web app completes with the ``name`` and
+    ``description`` it knows from the content — the same ``definition`` statements carry, so an
+    LRS that fetches the metadata (xAPI 1.0.3 §2.4.4.1) learns nothing different.
     """
     base = v.normalize_base_url(base_url)
     if path.startswith(base + "/"):
@@ -441,25 +531,18 @@ def describe_iri(base_url: str, path: str) -> JsonObject | None:
     if not path.startswith("/"):
         path = "/" + path
     path = path.rstrip("/") or "/"
-    if path in (v.PROFILE_PATH, v.PROFILE_VERSION_PATH):
-        return {
-            "id": base + path,
-            "type": "Profile",
-            "prefLabel": {"fr": "Profil xAPI de Socle", "en": "Socle xAPI profile"},
-            "seeAlso": f"{base}{v.PROFILE_DOCUMENT_PATH}",
-        }
+    if path == v.PROFILE_PATH:
+        return profile_document(base)  # the profile IRI resolves to the whole document
+    if path == v.PROFILE_VERSION_PATH:
+        return {**profile_document(base), "id": base + path}
     activity = v.parse_activity_path(path)
     if activity is not None:
-        kind, identifier = activity
+        kind, _identifier = activity
         text_fr, text_en = _ACTIVITY_KIND_TEXT[kind]
         return {
-            "id": v.activity_iri(base, kind, identifier),
-            "type": "Activity",
-            "kind": kind,
-            "identifier": identifier,
-            "activityType": _activity_type_of(base, kind),
-            "definition": {"fr": text_fr, "en": text_en},
-            "profile": v.profile_iri(base),
+            "type": _activity_type_of(base, kind),
+            "description": {"fr": text_fr, "en": text_en},
+            "moreInfo": f"{base}{v.PROFILE_DOCUMENT_PATH}",
         }
     document = profile_document(base)
     iri = base + path

@@ -3,12 +3,16 @@
 Why a module of constants (as Ralph does for its xAPI models): every IRI that a consumer of the
 LRS filters on is written once, here, so the builders, the xAPI Profile document and the
 reports cannot drift apart. IRIs owned by other vocabularies (ADL, cmi5) are plain constants;
-IRIs that Socle mints live under the tool's public base URL, so they are *functions* of
-``base_url`` and resolve to a description served by the web app (see :mod:`xapi.profile`).
+IRIs that Socle mints are *functions* of a base: activities (parcours, challenges, competences,
+tubes, skills, courses) of the stable ``iri_base`` (``SOCLE_XAPI_IRI_BASE``, by default the
+public base URL), so one content keeps one id on every deployment that shares that base;
+extensions, the activity type and the profile of the tool's ``base_url``, where they resolve to
+a description served by the web app (see :mod:`xapi.profile`).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import quote, unquote
@@ -53,6 +57,10 @@ VerbIri = Literal[
     "http://adlnet.gov/expapi/verbs/passed",
     "http://adlnet.gov/expapi/verbs/failed",
     "http://adlnet.gov/expapi/verbs/scored",
+    "http://adlnet.gov/expapi/verbs/suspended",
+    "http://adlnet.gov/expapi/verbs/resumed",
+    "http://adlnet.gov/expapi/verbs/terminated",
+    "https://w3id.org/xapi/adl/verbs/abandoned",
 ]
 
 ATTEMPTED: Final = Concept(
@@ -99,10 +107,39 @@ FAILED: Final = Concept(
 )
 SCORED: Final = Concept(
     "http://adlnet.gov/expapi/verbs/scored",
-    "a obtenu le niveau",
+    "a obtenu un score",
     "scored",
     "Niveau (0 à 8) atteint dans une compétence à la fin du passage.",
     "Level (0 to 8) reached in one competence at the end of the attempt.",
+)
+
+SUSPENDED: Final = Concept(
+    "http://adlnet.gov/expapi/verbs/suspended",
+    "a suspendu",
+    "suspended",
+    "L'agent a quitté le passage (inactif au-delà du délai) ; horodaté à sa dernière action.",
+    "The agent left the attempt (idle past the limit); stamped at their last action.",
+)
+RESUMED: Final = Concept(
+    "http://adlnet.gov/expapi/verbs/resumed",
+    "a repris",
+    "resumed",
+    "L'agent revient dans un passage suspendu.",
+    "The agent comes back to a suspended attempt.",
+)
+TERMINATED: Final = Concept(
+    "http://adlnet.gov/expapi/verbs/terminated",
+    "a clos",
+    "terminated",
+    "Fin de la dernière session d'un passage terminé, avec le temps passé.",
+    "End of the last session of a finished attempt, with the time on task.",
+)
+ABANDONED: Final = Concept(
+    "https://w3id.org/xapi/adl/verbs/abandoned",
+    "a abandonné",
+    "abandoned",
+    "Passage resté inactif au-delà du délai d'abandon sans être terminé.",
+    "Attempt left idle past the abandon limit without being finished.",
 )
 
 VERBS: Final[tuple[Concept, ...]] = (
@@ -113,7 +150,13 @@ VERBS: Final[tuple[Concept, ...]] = (
     PASSED,
     FAILED,
     SCORED,
+    SUSPENDED,
+    RESUMED,
+    TERMINATED,
+    ABANDONED,
 )
+"""Every verb Socle emits. All are defined by ADL (the ADL vocabulary and the ADL profile
+``https://w3id.org/xapi/adl``): Socle's profile references them and never redefines them."""
 
 # --- Activity types ---------------------------------------------------------------------------
 
@@ -138,6 +181,13 @@ OBJECTIVE: Final = Concept(
     "Une compétence du référentiel (1.1 à 5.2) ou un acquis (sujet, niveau).",
     "A competence of the framework (1.1 to 5.2) or a skill (tube, level).",
 )
+COURSE: Final = Concept(
+    "http://adlnet.gov/expapi/activities/course",
+    "cours",
+    "course",
+    "Le cours de la plateforme (contexte LTI) d'où le passage a été lancé.",
+    "The platform's course (LTI context) the attempt was launched from.",
+)
 PROFILE_TYPE: Final = Concept(
     "http://adlnet.gov/expapi/activities/profile",
     "profil xAPI",
@@ -153,7 +203,7 @@ CMI5_MASTERY_SCORE: Final = "https://w3id.org/xapi/cmi5/context/extensions/maste
 
 # --- Interaction types ------------------------------------------------------------------------
 
-InteractionType = Literal["choice", "fill-in", "other"]
+InteractionType = Literal["choice", "fill-in", "performance"]
 ChallengeType = Literal["qcu", "qcm", "qroc", "qrocm-ind", "qrocm-dep"]
 AnswerStatus = Literal["ok", "ko", "skipped", "timedout"]
 
@@ -161,11 +211,16 @@ INTERACTION_TYPE_OF: Final[dict[str, InteractionType]] = {
     "qcu": "choice",
     "qcm": "choice",
     "qroc": "fill-in",
-    "qrocm-ind": "other",
-    "qrocm-dep": "other",
+    "qrocm-ind": "performance",
+    "qrocm-dep": "performance",
 }
+"""qrocm (several named fields) is xAPI's ``performance``: one ``steps`` component per field and
+responses ``field[:]value[,]…`` — the closest type that keeps which value went in which field."""
 
 ANSWER_STATUSES: Final[tuple[AnswerStatus, ...]] = ("ok", "ko", "skipped", "timedout")
+
+KnowledgeStatus = Literal["validated", "failed"]
+KnowledgeSource = Literal["direct", "inferred"]
 
 MAX_LEVEL: Final = 8
 """Levels of the framework run from 1 to 8; 0 means "not measured above nothing"."""
@@ -174,16 +229,19 @@ PLATFORM: Final = "Socle"
 
 # --- IRIs minted under the tool's base URL ----------------------------------------------------
 
-ActivityKind = Literal["parcours", "challenge", "competence", "tube", "skill"]
+ActivityKind = Literal["parcours", "challenge", "competence", "tube", "skill", "course"]
 ACTIVITY_KINDS: Final[tuple[ActivityKind, ...]] = (
     "parcours",
     "challenge",
     "competence",
     "tube",
     "skill",
+    "course",
 )
 
-ExtensionName = Literal["lti", "answer-status", "skill-level", "levels", "pix", "email"]
+ExtensionName = Literal[
+    "lti", "answer-status", "skill-level", "levels", "pix", "email", "knowledge-elements"
+]
 EXTENSION_NAMES: Final[tuple[ExtensionName, ...]] = (
     "lti",
     "answer-status",
@@ -191,7 +249,11 @@ EXTENSION_NAMES: Final[tuple[ExtensionName, ...]] = (
     "levels",
     "pix",
     "email",
+    "knowledge-elements",
 )
+
+COURSE_ID_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "urn:socle:xapi:course")
+"""Namespace of course ids (uuid5 over issuer and LTI context id). Never change it."""
 
 ACTIVITIES_PATH: Final = "/xapi/activities/"
 EXTENSIONS_PATH: Final = "/xapi/extensions/"
@@ -249,6 +311,23 @@ def tube_iri(base_url: str, tube_id: str) -> str:
 def skill_iri(base_url: str, skill_id: str) -> str:
     """IRI of a skill (``<tube>-<level>``), found in the grouping of ``answered``."""
     return activity_iri(base_url, "skill", skill_id)
+
+
+def course_id(issuer: str, context_id: str) -> str:
+    """The id of a course: uuid5 over the platform's issuer and the LTI context id.
+
+    A context id is only unique within its platform, so the issuer is part of it; a uuid keeps
+    the IRI one short path segment whatever the issuer looks like, and anyone who knows the
+    platform and the context can compute it again (``docs/xapi.md`` gives the recipe).
+    """
+    if not issuer or not context_id:
+        raise ValueError("a course id needs the platform issuer and the LTI context id")
+    return str(uuid.uuid5(COURSE_ID_NAMESPACE, f"{issuer}|{context_id}"))
+
+
+def course_iri(iri_base: str, issuer: str, context_id: str) -> str:
+    """IRI of the LMS course an attempt was launched from, found in every statement's grouping."""
+    return activity_iri(iri_base, "course", course_id(issuer, context_id))
 
 
 def parse_activity_path(path: str) -> tuple[ActivityKind, str] | None:

@@ -67,6 +67,10 @@ class AttemptEvents(Protocol):
         self, session: Session, attempt: Attempt, launch: Launch, result: AssessmentResult
     ) -> None: ...
 
+    def activity(
+        self, session: Session, attempt: Attempt, launch: Launch, now: datetime
+    ) -> None: ...
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -203,6 +207,8 @@ class Player:
         the attempt is over — in which case it has just been finished."""
         if attempt.status == "completed":
             return None
+        if recordable(attempt):
+            self.events.activity(session, attempt, launch, utcnow())
         view = self.view(attempt)
         answers = self.answers(attempt)
         algorithm = get_algorithm(attempt.algorithm)
@@ -279,6 +285,8 @@ class Player:
             return existing
         if attempt.status != "started":
             raise PlayerError("attempt_finished")
+        if recordable(attempt):
+            self.events.activity(session, attempt, launch, utcnow())
         if seq != attempt.answer_count + 1 or attempt.current_challenge_id != challenge_id:
             raise PlayerError("stale_form")
         view = self.view(attempt)

@@ -70,9 +70,22 @@ def test_each_state_change_writes_its_statements_at_once(
     assert verbs.count("answered") == count
     assert verbs.count("progressed") == count // 5
     view = parcours_view(agent.content, agent.parcours)
-    tail = verbs[-(2 + len(view.competences)) :]
+    tail = verbs[-(3 + len(view.competences)) :]
     assert tail[:2] in (["completed", "passed"], ["completed", "failed"])
-    assert tail[2:] == ["scored"] * len(view.competences)
+    assert tail[2:] == ["scored"] * len(view.competences) + ["terminated"]
+    stamps = [s["timestamp"] for s in statements]
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == len(stamps)  # strictly increasing: no tie for an LRS to order
+    completed = next(s for s in statements if verb(s) == "completed")
+    elements = next(
+        value
+        for key, value in completed["result"]["extensions"].items()
+        if key.endswith("/knowledge-elements")
+    )
+    assert {e["status"] for e in elements} <= {"validated", "failed"}
+    assert {e["source"] for e in elements} >= {"direct"}
+    assert completed["context"]["revision"].startswith("sha256:")
+    assert completed["context"]["platform"].startswith("Socle ")
     answered = [s for s in statements if verb(s) == "answered"]
     assert [(s["object"]["id"].rsplit("/", 1)[1], answer_status(s)) for s in answered] == [
         (r.challenge_id, r.status) for r in records

@@ -30,7 +30,7 @@ def test_activity_iris_resolve_with_their_names_from_the_content(client: FlaskCl
         response = client.get(iri.removeprefix(BASE))
         assert response.status_code == 200, iri
         description = response.get_json()
-        assert description["id"] == iri
+        assert description["type"].startswith("http"), iri  # an xAPI Activity Definition
         assert description["name"]["fr"]
         if name is not None:
             assert description["name"]["fr"] == name
@@ -48,3 +48,29 @@ def test_unknown_iris_are_404(client: FlaskClient) -> None:
     assert client.get("/xapi/activities/parcours/no-such-parcours").status_code == 404
     assert client.get("/xapi/activities/unknown-kind/x").status_code == 404
     assert client.get("/xapi/extensions/not-ours").status_code == 404
+
+
+def test_the_profile_iri_serves_the_profile_document(client: FlaskClient) -> None:
+    for path, iri in (
+        ("/xapi/profile", v.profile_iri(BASE)),
+        ("/xapi/profile/v1.0", v.profile_version_iri(BASE)),
+    ):
+        document = client.get(path).get_json()
+        assert document["id"] == iri
+        assert document["type"] == "Profile"
+        assert document["templates"]
+
+
+def test_challenge_iris_serve_their_interaction_metadata(client: FlaskClient) -> None:
+    from lti_tool.web import socle
+
+    with client.application.app_context():
+        content = socle().catalogue.content
+    challenge = next(c for c in content.challenges.values() if c.proposals)
+    definition = client.get(v.challenge_iri(BASE, challenge.id).removeprefix(BASE)).get_json()
+    assert definition["type"] == v.INTERACTION.iri
+    assert definition["interactionType"] == "choice"
+    assert len(definition["choices"]) == len(challenge.proposals)
+    assert "correctResponsesPattern" not in definition  # metadata never tells the solution
+    assert len(definition["name"]["fr"]) <= 80
+    assert "**" not in definition["description"]["fr"]

@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from xapi.builders import (
+    TICK,
     Answer,
     Attempt,
     Challenge,
     Choice,
     Competence,
     CompetenceLevel,
+    KnowledgeElement,
     Learner,
     LtiContext,
     Outcome,
@@ -27,6 +29,14 @@ BASE_URL = "https://socle.example.fr"
 ISSUER = "https://moodle.agglo-exemple.fr"
 ATTEMPT_ID = uuid.UUID("0b7e3f4e-5a1c-4d2b-9f6e-1c2d3e4f5a6b")
 STARTED = datetime(2026, 3, 2, 9, 30, 0, tzinfo=UTC)
+SOFTWARE_VERSION = "1.4.0"
+CONTENT_VERSION = "sha256:0123456789ab"
+
+
+def make_builder(**options: Any) -> StatementBuilder:
+    """The builder of a deployment running Socle 1.4.0 (``options``: share_identity, …)."""
+    return StatementBuilder(BASE_URL, software_version=SOFTWARE_VERSION, **options)
+
 
 COMMUNICATION = Competence("2.1", Text("Interagir", "Interacting"))
 SECURITY = Competence("4.1", Text("Sécuriser l'environnement numérique", "Securing"))
@@ -43,6 +53,7 @@ QCU = Challenge(
         Choice("3", Text("J'envoie le chemin du fichier")),
     ),
     correct_responses=("2",),
+    name=Text("Envoyer le compte rendu à un collègue", "Sending the report to a colleague"),
 )
 QCM = Challenge(
     "mdp-robustes-1",
@@ -66,6 +77,10 @@ QROCM = Challenge(
     "mdp-longueur-1",
     "qrocm-ind",
     Text("Complétez : longueur minimale et nombre de familles de caractères."),
+    steps=(
+        Choice("longueur", Text("Longueur minimale")),
+        Choice("familles", Text("Familles de caractères")),
+    ),
     correct_responses=("familles[:]4[,]longueur[:]12",),
 )
 
@@ -91,6 +106,7 @@ def attempt(
             mastery_threshold=threshold,
         ),
         locale="fr",
+        content_version=CONTENT_VERSION,
     )
 
 
@@ -134,6 +150,14 @@ def outcome() -> Outcome:
         levels=(CompetenceLevel(COMMUNICATION, 3), CompetenceLevel(SECURITY, 2)),
         pix=57,
         timestamp=STARTED + timedelta(minutes=23, seconds=5, milliseconds=500),
+        knowledge_elements=(
+            KnowledgeElement("pieces-jointes-2", "2.1", "pieces-jointes", 2, "validated", "direct"),
+            KnowledgeElement(
+                "pieces-jointes-1", "2.1", "pieces-jointes", 1, "validated", "inferred"
+            ),
+            KnowledgeElement("mots-de-passe-3", "4.1", "mots-de-passe", 3, "failed", "direct"),
+            KnowledgeElement("mots-de-passe-4", "4.1", "mots-de-passe", 4, "failed", "inferred"),
+        ),
     )
 
 
@@ -142,16 +166,28 @@ def full_attempt(
     attempt_id: uuid.UUID = ATTEMPT_ID,
     *,
     sub: str = "sub-7f3a",
+    sessions: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every statement of one attempt, in the order the player would enqueue them."""
-    build = builder or StatementBuilder(BASE_URL)
+    """Every statement of one attempt, in the order the player would enqueue them.
+
+    ``sessions``: with a pause (suspended, resumed) and the final ``terminated``; without, the
+    12 statements the delivery tests count on.
+    """
+    build = builder or make_builder()
     current = attempt(attempt_id, sub=sub)
     statements = [build.attempt_started(current, STARTED)]
     for answer in answers():
+        if sessions and answer.sequence == 4:  # the agent left after the third answer
+            last = answers()[2].timestamp
+            statements.append(build.suspended(current, last))
+            statements.append(build.resumed(current, last, answer.timestamp - timedelta(seconds=1)))
         statements.append(build.challenge_answered(current, answer))
         if answer.sequence == 5:
             statements.append(
-                build.progressed(current, answers_count=5, progress=50, timestamp=answer.timestamp)
+                build.progressed(
+                    current, answers_count=5, progress=50, timestamp=answer.timestamp + TICK
+                )
             )
-    statements.extend(build.attempt_ended(current, outcome()))
+    ended = build.attempt_ended(current, outcome())
+    statements.extend(ended if sessions else ended[:-1])  # the last one is terminated
     return statements

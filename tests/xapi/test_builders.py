@@ -7,6 +7,7 @@ event-routing-backends' ``fixtures/expected``). After an intended change, regene
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import uuid
@@ -33,8 +34,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def kinds(attempt_id: uuid.UUID = samples.ATTEMPT_ID) -> dict[str, dict[str, Any]]:
     """One statement per golden file name (for another attempt when ``attempt_id`` is given)."""
-    plain = StatementBuilder(samples.BASE_URL)
-    open_ = StatementBuilder(samples.BASE_URL, share_identity=True, include_solutions=True)
+    plain = samples.make_builder()
+    open_ = samples.make_builder(share_identity=True, include_solutions=True)
     attempt = samples.attempt(attempt_id)
     answers = samples.answers()
     outcome = samples.outcome()
@@ -55,6 +56,12 @@ def kinds(attempt_id: uuid.UUID = samples.ATTEMPT_ID) -> dict[str, dict[str, Any
         "passed": plain.passed_or_failed(attempt, outcome),
         "failed": plain.passed_or_failed(attempt, failing),
         "scored": plain.competence_scored(attempt, outcome.levels[0], outcome.timestamp),
+        "suspended": plain.suspended(attempt, answers[2].timestamp),
+        "resumed": plain.resumed(
+            attempt, answers[2].timestamp, samples.STARTED + timedelta(hours=1)
+        ),
+        "terminated": plain.terminated(attempt, outcome.timestamp, timedelta(minutes=17)),
+        "abandoned": plain.abandoned(attempt, answers[2].timestamp, timedelta(minutes=2)),
     }
 
 
@@ -84,11 +91,27 @@ def test_statement_validates_with_ralph_strict_model(name: str) -> None:
 
 
 def test_a_whole_attempt_validates_and_has_unique_ids() -> None:
-    statements = samples.full_attempt()
+    statements = samples.full_attempt(sessions=True)
     for statement in statements:
         BaseXapiStatement.model_validate(statement)
     ids = [statement["id"] for statement in statements]
-    assert len(ids) == len(set(ids)) == 12
+    assert len(ids) == len(set(ids)) == 15
+
+
+def test_timestamps_strictly_increase_within_an_attempt() -> None:
+    """Ending statements used to share one timestamp (completed, verdict, every scored)."""
+    statements = samples.full_attempt(sessions=True)
+    stamps = [statement["timestamp"] for statement in statements]
+    assert all(a < b for a, b in itertools.pairwise(stamps)), stamps
+    ended = samples.make_builder().attempt_ended(samples.attempt(), samples.outcome())
+    assert [s["verb"]["id"] for s in ended] == [
+        v.COMPLETED.iri,
+        v.PASSED.iri,
+        v.SCORED.iri,
+        v.SCORED.iri,
+        v.TERMINATED.iri,
+    ]
+    assert len({s["timestamp"] for s in ended}) == len(ended)
 
 
 def test_ralph_would_reject_what_tincan_emits_unfixed() -> None:
@@ -103,16 +126,26 @@ def test_ralph_would_reject_what_tincan_emits_unfixed() -> None:
 def test_contract_common_to_every_statement(name: str) -> None:
     statement = KINDS[name]
     assert "version" not in statement
+    assert statement["context"]["revision"] == samples.CONTENT_VERSION
     assert statement["actor"]["account"] == {
         "homePage": samples.ISSUER,
         "name": "sub-7f3a",
     }
     context = statement["context"]
     assert context["registration"] == str(samples.ATTEMPT_ID)
-    assert context["platform"] == "Socle"
+    assert context["platform"] == "Socle 1.4.0"
     assert context["language"] == "fr"
     category = context["contextActivities"]["category"]
-    assert [activity["id"] for activity in category] == [f"{samples.BASE_URL}/xapi/profile"]
+    assert [activity["id"] for activity in category] == [f"{samples.BASE_URL}/xapi/profile/v1.0"]
+    course = context["contextActivities"]["grouping"][-1]
+    assert course == {
+        "id": v.course_iri(samples.BASE_URL, samples.ISSUER, "cours-42"),
+        "objectType": "Activity",
+        "definition": {
+            "type": "http://adlnet.gov/expapi/activities/course",
+            "name": {"und": "Compétences numériques — agents d'accueil"},
+        },
+    }
     lti = context["extensions"][f"{samples.BASE_URL}/xapi/extensions/lti"]
     assert lti == {
         "iss": samples.ISSUER,
@@ -217,8 +250,23 @@ def test_interaction_types_follow_the_challenge_type() -> None:
     }
     assert types["answered-qcu-ok"] == types["answered-qcm-ko"] == "choice"
     assert types["answered-qroc"] == "fill-in"
-    assert types["answered-qrocm"] == "other"
+    assert types["answered-qrocm"] == "performance"
+    assert KINDS["answered-qrocm"]["object"]["definition"]["steps"] == [
+        {"id": "longueur", "description": {"fr": "Longueur minimale"}},
+        {"id": "familles", "description": {"fr": "Familles de caractères"}},
+    ]
+    assert KINDS["answered-qrocm"]["result"]["response"] == "familles[:]4[,]longueur[:]12"
     assert "choices" in KINDS["answered-qcu-ok"]["object"]["definition"]
+    qcu = KINDS["answered-qcu-ok"]["object"]["definition"]
+    assert qcu["name"] == {
+        "fr": "Envoyer le compte rendu à un collègue",
+        "en": "Sending the report to a colleague",
+    }
+    assert qcu["description"]["fr"].startswith("Vous devez envoyer")
+    assert KINDS["answered-qroc"]["object"]["definition"]["name"] == {
+        "fr": "Épreuve pj-poids-1",
+        "en": "Challenge pj-poids-1",
+    }
     assert "response" not in KINDS["answered-skipped"]["result"]
     assert KINDS["answered-timedout"]["result"]["extensions"] == {
         f"{samples.BASE_URL}/xapi/extensions/answer-status": "timedout"
@@ -254,7 +302,82 @@ def test_attempt_ended_without_threshold_has_no_verdict() -> None:
         statement["verb"]["id"]
         for statement in builder.attempt_ended(samples.attempt(threshold=None), samples.outcome())
     ]
-    assert verbs == [v.COMPLETED.iri, v.SCORED.iri, v.SCORED.iri]
+    assert verbs == [v.COMPLETED.iri, v.SCORED.iri, v.SCORED.iri, v.TERMINATED.iri]
+
+
+def test_completed_carries_the_knowledge_elements() -> None:
+    """A consumer rebuilds the per-skill table (validated/failed, direct/inferred) from it."""
+    result = KINDS["completed"]["result"]
+    elements = result["extensions"][f"{samples.BASE_URL}/xapi/extensions/knowledge-elements"]
+    assert elements == [
+        {
+            "skill": "mots-de-passe-3",
+            "competence": "4.1",
+            "tube": "mots-de-passe",
+            "level": 3,
+            "status": "failed",
+            "source": "direct",
+        },
+        {
+            "skill": "mots-de-passe-4",
+            "competence": "4.1",
+            "tube": "mots-de-passe",
+            "level": 4,
+            "status": "failed",
+            "source": "inferred",
+        },
+        {
+            "skill": "pieces-jointes-1",
+            "competence": "2.1",
+            "tube": "pieces-jointes",
+            "level": 1,
+            "status": "validated",
+            "source": "inferred",
+        },
+        {
+            "skill": "pieces-jointes-2",
+            "competence": "2.1",
+            "tube": "pieces-jointes",
+            "level": 2,
+            "status": "validated",
+            "source": "direct",
+        },
+    ]
+
+
+def test_content_activities_use_the_stable_iri_base() -> None:
+    """Two deployments of one content emit the same activity ids with a shared IRI base."""
+    stable = "https://referentiel.socle.example.org"
+    built = [
+        StatementBuilder(base, iri_base=stable).challenge_answered(
+            samples.attempt(), samples.answers()[0]
+        )
+        for base in ("https://socle.lille.example.fr", "https://socle.namur.example.be")
+    ]
+    assert (
+        built[0]["object"]["id"]
+        == built[1]["object"]["id"]
+        == (f"{stable}/xapi/activities/challenge/pj-joindre-1")
+    )
+    grouping = [a["id"] for a in built[0]["context"]["contextActivities"]["grouping"]]
+    assert all(iri.startswith(stable + "/xapi/activities/") for iri in grouping)
+    assert built[0]["context"]["contextActivities"]["parent"][0]["id"] == (
+        f"{stable}/xapi/activities/parcours/socle-commun"
+    )
+    # what resolves on the deployment stays under its own URL
+    assert "https://socle.lille.example.fr/xapi/extensions/lti" in built[0]["context"]["extensions"]
+    default = StatementBuilder(samples.BASE_URL).attempt_started(samples.attempt(), samples.STARTED)
+    assert default["object"]["id"] == f"{samples.BASE_URL}/xapi/activities/parcours/socle-commun"
+
+
+def test_course_ids_depend_on_platform_and_context() -> None:
+    a = v.course_iri(samples.BASE_URL, samples.ISSUER, "cours-42")
+    assert a == v.course_iri(samples.BASE_URL + "/", samples.ISSUER, "cours-42")
+    assert a != v.course_iri(samples.BASE_URL, "https://autre-lms.example.fr", "cours-42")
+    assert a != v.course_iri(samples.BASE_URL, samples.ISSUER, "cours-43")
+    no_context = replace(samples.attempt(), lti=replace(samples.attempt().lti, context_id=None))
+    statement = StatementBuilder(samples.BASE_URL).attempt_started(no_context, samples.STARTED)
+    assert "grouping" not in statement["context"]["contextActivities"]
 
 
 def test_minted_iris_are_percent_encoded_single_segments() -> None:
