@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.peers import missing_peer
 from tests.xapi import samples
 from xapi import vocabulary as v
 from xapi.profile import REFERENCED_CONCEPTS, describe_iri, profile_document
@@ -366,7 +365,9 @@ def _profiles_context() -> dict[str, Any]:
     """
     path = Path(os.environ.get(CONTEXT_ENV) or SHARED_CONTEXT)
     if not path.is_file():
-        missing_peer(f"the xAPI Profiles JSON-LD context is not at {path} (set {CONTEXT_ENV})")
+        # Not a peer that CI can install: the file is the specification's own data, which
+        # the project keeps in its shared folder, not in this repository.
+        pytest.skip(f"the xAPI Profiles JSON-LD context is not at {path} (set {CONTEXT_ENV})")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
