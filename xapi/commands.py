@@ -26,6 +26,7 @@ import requests
 from sqlalchemy.engine import Engine
 
 from xapi import reports
+from xapi import vocabulary as v
 from xapi.delivery import XAPI_VERSION, LrsSettings, Worker
 from xapi.outbox import LrsSecretError, LrsTarget, add_lrs, find_lrs_id, list_lrs, load_lrs
 from xapi.status import OutboxStatus, outbox_status, retry_dead_letters
@@ -239,8 +240,17 @@ def create_commands(
     )
     @click.option("--lrs", "lrs_name", help="Named LRS to query (default: SOCLE_LRS_ENDPOINT).")
     @click.option("--base-url", help="Tool base URL of the IRIs (default: SOCLE_BASE_URL).")
+    @click.option(
+        "--iri-base",
+        envvar="SOCLE_XAPI_IRI_BASE",
+        help="Base of content activity IRIs (default: SOCLE_XAPI_IRI_BASE, else the base URL).",
+    )
     def completions_command(
-        parcours_id: str, csv_path: str | None, lrs_name: str | None, base_url: str | None
+        parcours_id: str,
+        csv_path: str | None,
+        lrs_name: str | None,
+        base_url: str | None,
+        iri_base: str | None,
     ) -> None:
         """Who completed a parcours, when, with which score and levels — read from the LRS."""
         lrs_settings = settings()
@@ -249,9 +259,18 @@ def create_commands(
             raise click.ClickException("give --base-url or set SOCLE_BASE_URL")
         target = _report_target(lrs_name, lrs_settings)
         try:
-            rows = reports.completions(target, base, parcours_id, settings=lrs_settings)
+            rows = reports.completions(
+                target, base, parcours_id, settings=lrs_settings, iri_base=iri_base or None
+            )
         except (reports.LrsQueryError, requests.RequestException, ValueError) as exc:
             raise click.ClickException(f"querying LRS {target.name}: {exc}") from exc
+        if not rows:
+            activity = v.parcours_iri(v.normalize_base_url(iri_base or base), parcours_id)
+            click.echo(
+                f"warning: LRS {target.name} holds no completion of {activity}; if statements "
+                "were sent, check --iri-base / SOCLE_XAPI_IRI_BASE and --base-url",
+                err=True,
+            )
         if csv_path == "-":
             reports.write_csv(rows, sys.stdout)
         elif csv_path:

@@ -168,14 +168,17 @@ def completions(
     settings: LrsSettings,
     http: requests.Session | None = None,
     page_size: int | None = None,
+    iri_base: str | None = None,
 ) -> list[Completion]:
     """Every completion of a parcours, oldest first: ``verb=completed&activity=<parcours>``.
 
+    The parcours is named under ``iri_base`` (``SOCLE_XAPI_IRI_BASE``, the stable base of
+    content activities), the extensions under ``base_url``, as the statements were built.
     ``page_size`` asks the LRS for smaller pages (``limit``); the LRS's default otherwise.
     """
     params = {
         "verb": v.COMPLETED.iri,
-        "activity": v.parcours_iri(base_url, parcours_id),
+        "activity": v.parcours_iri(v.normalize_base_url(iri_base or base_url), parcours_id),
         "ascending": "true",
     }
     if page_size is not None:

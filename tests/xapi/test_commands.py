@@ -187,3 +187,34 @@ def test_report_completions_reads_the_lrs_as_table_and_csv(
     assert [row.account for row in paged] == ["agent-0", "agent-1", "agent-2"]
     none = _invoke(report_group, "completions", "--parcours", "autre-parcours")
     assert none.output.splitlines()[-1] == "0 completion(s)"
+    assert "warning: LRS default holds no completion of" in none.output
+
+
+@pytest.mark.lrs
+def test_report_completions_finds_content_under_the_stable_iri_base(
+    engine: Engine, lrs: LrsProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two deployments share content IRIs: the report looks under SOCLE_XAPI_IRI_BASE."""
+    base_url = f"https://socle-{uuid.uuid4().hex[:8]}.example.fr"
+    iri_base = f"https://contenu-{uuid.uuid4().hex[:8]}.example.fr"
+    builder = StatementBuilder(base_url, share_identity=True, iri_base=iri_base)
+    with engine.begin() as conn:
+        enqueue(conn, samples.full_attempt(builder, uuid.uuid4(), sub="agent-stable"))
+    settings = settings_for(lrs.endpoint)
+    with Worker(engine, settings) as worker:
+        assert worker.run_once().delivered > 0
+    _, report_group = _groups(engine, settings, base_url)
+
+    missed = _invoke(report_group, "completions", "--parcours", "socle-commun")
+    assert missed.output.splitlines()[-1] == "0 completion(s)"
+    assert f"no completion of {base_url}/" in missed.output
+    assert "SOCLE_XAPI_IRI_BASE" in missed.output
+
+    monkeypatch.setenv("SOCLE_XAPI_IRI_BASE", iri_base)
+    found = _invoke(report_group, "completions", "--parcours", "socle-commun")
+    assert found.output.splitlines()[-1] == "1 completion(s)"
+    assert "warning" not in found.output
+    explicit = _invoke(
+        report_group, "completions", "--parcours", "socle-commun", "--iri-base", iri_base
+    )
+    assert explicit.output.splitlines()[-1] == "1 completion(s)"
