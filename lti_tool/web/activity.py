@@ -138,11 +138,7 @@ def deep_linking_choose() -> str | tuple[str, int]:
         )
     settings: dict[str, Any] = launch.claims[DL_CLAIM + "deep_linking_settings"]
     with transaction() as session:
-        key = KeyService(
-            session,
-            publish_delay=ext.settings.key_publish_delay,
-            retention=ext.settings.key_retention,
-        ).ensure_key()
+        key = KeyService.from_settings(session, ext.settings).ensure_key()
     registration = to_registration(launch.platform, key)
     resource = (
         DeepLinkResource()
@@ -220,6 +216,24 @@ def report() -> str | Response:
     )
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
+# return, strips them and then does). LMS user ids and names are chosen by whoever controls
+# the account, so they must not reach a teacher's spreadsheet as formulas (OWASP "CSV
+# Injection": prefix such a cell with an apostrophe, which makes it text).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet shows and never evaluates.
+
+    Numbers stay numbers (a negative number would be the only number starting with ``-``,
+    and none is exported); every string starting with a formula trigger gets a ``'``.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def _report_csv(lines: list[dict[str, Any]], codes: list[str]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
@@ -228,7 +242,8 @@ def _report_csv(lines: list[dict[str, Any]], codes: list[str]) -> Response:
     )
     for line in lines:
         writer.writerow(
-            [
+            csv_cell(value)
+            for value in [
                 line["agent"],
                 line["number"],
                 line["status"],
