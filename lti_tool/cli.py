@@ -31,11 +31,15 @@ def _session(upgrade: bool = True) -> Iterator[tuple[Settings, Session]]:
 
     settings = _settings()
     if upgrade:
-        upgrade_database(settings.database_url)
+        upgrade_database(settings.database_url, secret_key=settings.secret_key)
+    from lti_tool.lti.keys import KeySecretError
+
     database = Database(settings.database_url)
     try:
         with database.session() as session, session.begin():
             yield settings, session
+    except KeySecretError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         database.dispose()
 
@@ -57,7 +61,7 @@ def db_upgrade() -> None:
     from lti_tool.migrate import upgrade_database
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     click.echo(f"database up to date: {_redact(settings.database_url)}")
 
 
@@ -176,9 +180,7 @@ def keys() -> None:
 def _key_service(settings: Settings, session: Session) -> Any:
     from lti_tool.lti.keys import KeyService
 
-    return KeyService(
-        session, publish_delay=settings.key_publish_delay, retention=settings.key_retention
-    )
+    return KeyService.from_settings(session, settings)
 
 
 @keys.command("list")
@@ -235,7 +237,7 @@ def serve(bind: str, workers: int) -> None:
     from lti_tool.migrate import upgrade_database
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     argv = [
         "gunicorn",
         "--bind",
@@ -264,7 +266,7 @@ def grades_sync() -> None:
     from lti_tool.player.grades import GradeSync
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     database = Database(settings.database_url)
     try:
         counts = GradeSync(database, settings).run_once(limit=1000)
@@ -278,7 +280,7 @@ def _engine() -> Any:
     from lti_tool.migrate import upgrade_database
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     return make_engine(settings.database_url)
 
 

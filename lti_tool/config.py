@@ -34,10 +34,12 @@ def _secret_key(instance_dir: Path) -> str:
     configured = os.environ.get("SOCLE_SECRET_KEY")
     if configured:
         return configured
+    from lti_tool.db import private_dir
+
+    private_dir(instance_dir)
     path = instance_dir / "secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

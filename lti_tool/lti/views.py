@@ -86,11 +86,7 @@ def launch() -> Response | tuple[str, int]:
 def jwks() -> Response:
     ext = socle()
     with transaction() as session:
-        keys = KeyService(
-            session,
-            publish_delay=ext.settings.key_publish_delay,
-            retention=ext.settings.key_retention,
-        )
+        keys = KeyService.from_settings(session, ext.settings)
         keys.ensure_key()
         document = keys.jwks()
     response = jsonify(document)
