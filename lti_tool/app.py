@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         database=database,
         catalogue=catalogue,
         jwks=JwksCache(http, settings.http_timeout, settings.jwks_refetch_interval),
-        tokens=LaunchTokens(settings.secret_key, settings.token_lifetime),
+        tokens=LaunchTokens(settings.secret_key, settings.token_idle_lifetime),
         framing=FramingPolicy(database),
         player=Player(
             catalogue.content,

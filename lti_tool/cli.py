@@ -248,6 +248,9 @@ def serve(bind: str, workers: int) -> None:
         "4",
         "--access-logfile",
         "-",
+        # Page tokens (``lt``) travel in URLs: this logger class keeps them out of the log.
+        "--logger-class",
+        "lti_tool.web.logs.GunicornLogger",
         "lti_tool.wsgi:app",
     ]
     os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn

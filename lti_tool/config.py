@@ -68,6 +68,7 @@ class Settings:
     content_dir: Path
     http_timeout: float = 5.0
     token_lifetime: int = 4 * 3600
+    token_idle_lifetime: int = 30 * 60
     login_state_lifetime: int = 600
     clock_leeway: int = 5
     jwks_refetch_interval: int = 60
@@ -93,6 +94,7 @@ class Settings:
             content_dir=Path(os.environ.get("SOCLE_CONTENT_DIR", _default_content_dir())),
             http_timeout=float(os.environ.get("SOCLE_HTTP_TIMEOUT", "5")),
             token_lifetime=_int("SOCLE_TOKEN_LIFETIME", 4 * 3600),
+            token_idle_lifetime=_int("SOCLE_TOKEN_IDLE_LIFETIME", 30 * 60),
             login_state_lifetime=_int("SOCLE_LOGIN_STATE_LIFETIME", 600),
             clock_leeway=min(_int("SOCLE_CLOCK_LEEWAY", 5), 5),
             jwks_refetch_interval=_int("SOCLE_JWKS_REFETCH_INTERVAL", 60),

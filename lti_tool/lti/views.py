@@ -72,9 +72,9 @@ def launch() -> Response | tuple[str, int]:
             row = record_launch(session, validated, lifetime=ext.settings.token_lifetime)
             launch_id = row.id
             is_deep_link = row.message_type == DEEP_LINKING_REQUEST
+            token = ext.tokens.issue(row)
     except LaunchRejected as exc:
         return _rejected(exc, "launch")
-    token = ext.tokens.issue(launch_id)
     log.info("launch accepted: %s", launch_id)
     endpoint = "activity.deep_linking" if is_deep_link else "activity.home"
     response = redirect(url_for(endpoint, lt=token), code=303)
