@@ -278,6 +278,26 @@ def grades_sync() -> None:
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
+@main.group()
+def maintenance() -> None:
+    """Housekeeping of the database."""
+
+
+@maintenance.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def maintenance_purge(dry_run: bool) -> None:
+    """Delete expired launches (unless a pending score needs them), login states and nonces."""
+    from datetime import UTC, datetime
+
+    from lti_tool.maintenance import purge
+
+    with _session() as (_, session):
+        counts = purge(session, datetime.now(UTC), dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    click.echo(("would delete " if dry_run else "deleted ") + str(counts))
+
+
 def _engine() -> Any:
     from lti_tool.db import make_engine
     from lti_tool.migrate import upgrade_database
@@ -285,6 +305,34 @@ def _engine() -> Any:
     settings = _settings()
     upgrade_database(settings.database_url, secret_key=settings.secret_key)
     return make_engine(settings.database_url)
+
+
+def _purge_beside_the_worker(xapi_group: click.Group) -> None:
+    """``socle xapi worker`` also purges expired rows, hourly, from a thread of its own
+    (``xapi`` knows nothing of the tool's tables, so the hook lives here)."""
+    worker = xapi_group.commands.get("worker")
+    if worker is None or worker.callback is None:
+        return
+    deliver = worker.callback
+
+    def deliver_and_purge(**options: Any) -> Any:
+        import threading
+
+        from lti_tool.db import Database
+        from lti_tool.maintenance import start_purge_thread
+
+        if options.get("once"):
+            return deliver(**options)
+        database = Database(_settings().database_url)
+        stop = threading.Event()
+        start_purge_thread(database.sessions, stop)
+        try:
+            return deliver(**options)
+        finally:
+            stop.set()
+            database.dispose()
+
+    worker.callback = deliver_and_purge
 
 
 def _register_optional_commands() -> None:
@@ -299,6 +347,7 @@ def _register_optional_commands() -> None:
         get_secret=lambda: _settings().secret_key,
         get_base_url=lambda: _settings().base_url,
     )
+    _purge_beside_the_worker(xapi_group)
     main.add_command(xapi_group)
     main.add_command(report_group)
 

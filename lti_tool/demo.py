@@ -120,6 +120,10 @@ def _start_delivery(settings: Settings, stop: threading.Event) -> tuple[LocalLrs
 
     An LRS configured with ``SOCLE_LRS_ENDPOINT`` wins over the local one.
     """
+    from lti_tool.db import Database
+    from lti_tool.maintenance import start_purge_thread
+
+    start_purge_thread(Database(settings.database_url).sessions, stop)  # hourly purge
     lrs_settings = LrsSettings.from_env()
     lrs: LocalLrs | None = None
     if lrs_settings.endpoint:
