@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.config import PACKAGE_DIR, Settings
 from lti_tool.content_store import Catalogue
-from lti_tool.db import Database
+from lti_tool.db import Database, private_dir
 from lti_tool.i18n import SUPPORTED_LOCALES
 from lti_tool.lti.launch import JwksCache
 from lti_tool.lti.tokens import LaunchTokens
@@ -77,6 +77,7 @@ def _select_locale() -> str:
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env(**overrides)
+    private_dir(settings.instance_dir)  # local state (secret, SQLite, demo LMS): owner only
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         database=database,
         catalogue=catalogue,
         jwks=JwksCache(http, settings.http_timeout, settings.jwks_refetch_interval),
-        tokens=LaunchTokens(settings.secret_key, settings.token_lifetime),
+        tokens=LaunchTokens(settings.secret_key, settings.token_idle_lifetime),
         framing=FramingPolicy(database),
         player=Player(
             catalogue.content,

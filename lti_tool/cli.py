@@ -31,11 +31,15 @@ def _session(upgrade: bool = True) -> Iterator[tuple[Settings, Session]]:
 
     settings = _settings()
     if upgrade:
-        upgrade_database(settings.database_url)
+        upgrade_database(settings.database_url, secret_key=settings.secret_key)
+    from lti_tool.lti.keys import KeySecretError
+
     database = Database(settings.database_url)
     try:
         with database.session() as session, session.begin():
             yield settings, session
+    except KeySecretError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         database.dispose()
 
@@ -57,7 +61,7 @@ def db_upgrade() -> None:
     from lti_tool.migrate import upgrade_database
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     click.echo(f"database up to date: {_redact(settings.database_url)}")
 
 
@@ -187,9 +191,7 @@ def keys() -> None:
 def _key_service(settings: Settings, session: Session) -> Any:
     from lti_tool.lti.keys import KeyService
 
-    return KeyService(
-        session, publish_delay=settings.key_publish_delay, retention=settings.key_retention
-    )
+    return KeyService.from_settings(session, settings)
 
 
 @keys.command("list")
@@ -246,7 +248,7 @@ def serve(bind: str, workers: int) -> None:
     from lti_tool.migrate import upgrade_database
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     argv = [
         "gunicorn",
         "--bind",
@@ -261,6 +263,10 @@ def serve(bind: str, workers: int) -> None:
         # platform's one-time registration token: log the path only.
         "--access-logformat",
         '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"',
+        # Page tokens (``lt``) travel in URLs: this logger class also keeps them out of the
+        # log, whatever format an operator sets.
+        "--logger-class",
+        "lti_tool.web.logs.GunicornLogger",
         "lti_tool.wsgi:app",
     ]
     os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
@@ -279,7 +285,7 @@ def grades_sync() -> None:
     from lti_tool.player.grades import GradeSync
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     database = Database(settings.database_url)
     try:
         counts = GradeSync(database, settings).run_once(limit=1000)
@@ -288,13 +294,61 @@ def grades_sync() -> None:
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
+@main.group()
+def maintenance() -> None:
+    """Housekeeping of the database."""
+
+
+@maintenance.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def maintenance_purge(dry_run: bool) -> None:
+    """Delete expired launches (unless a pending score needs them), login states and nonces."""
+    from datetime import UTC, datetime
+
+    from lti_tool.maintenance import purge
+
+    with _session() as (_, session):
+        counts = purge(session, datetime.now(UTC), dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    click.echo(("would delete " if dry_run else "deleted ") + str(counts))
+
+
 def _engine() -> Any:
     from lti_tool.db import make_engine
     from lti_tool.migrate import upgrade_database
 
     settings = _settings()
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     return make_engine(settings.database_url)
+
+
+def _purge_beside_the_worker(xapi_group: click.Group) -> None:
+    """``socle xapi worker`` also purges expired rows, hourly, from a thread of its own
+    (``xapi`` knows nothing of the tool's tables, so the hook lives here)."""
+    worker = xapi_group.commands.get("worker")
+    if worker is None or worker.callback is None:
+        return
+    deliver = worker.callback
+
+    def deliver_and_purge(**options: Any) -> Any:
+        import threading
+
+        from lti_tool.db import Database
+        from lti_tool.maintenance import start_purge_thread
+
+        if options.get("once"):
+            return deliver(**options)
+        database = Database(_settings().database_url)
+        stop = threading.Event()
+        start_purge_thread(database.sessions, stop)
+        try:
+            return deliver(**options)
+        finally:
+            stop.set()
+            database.dispose()
+
+    worker.callback = deliver_and_purge
 
 
 def _register_optional_commands() -> None:
@@ -309,6 +363,7 @@ def _register_optional_commands() -> None:
         get_secret=lambda: _settings().secret_key,
         get_base_url=lambda: _settings().base_url,
     )
+    _purge_beside_the_worker(xapi_group)
     main.add_command(xapi_group)
     main.add_command(report_group)
 

@@ -34,10 +34,12 @@ def _secret_key(instance_dir: Path) -> str:
     configured = os.environ.get("SOCLE_SECRET_KEY")
     if configured:
         return configured
+    from lti_tool.db import private_dir
+
+    private_dir(instance_dir)
     path = instance_dir / "secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -66,6 +68,7 @@ class Settings:
     content_dir: Path
     http_timeout: float = 5.0
     token_lifetime: int = 4 * 3600
+    token_idle_lifetime: int = 30 * 60
     login_state_lifetime: int = 600
     clock_leeway: int = 5
     jwks_refetch_interval: int = 60
@@ -94,6 +97,7 @@ class Settings:
             content_dir=Path(os.environ.get("SOCLE_CONTENT_DIR", _default_content_dir())),
             http_timeout=float(os.environ.get("SOCLE_HTTP_TIMEOUT", "5")),
             token_lifetime=_int("SOCLE_TOKEN_LIFETIME", 4 * 3600),
+            token_idle_lifetime=_int("SOCLE_TOKEN_IDLE_LIFETIME", 30 * 60),
             login_state_lifetime=_int("SOCLE_LOGIN_STATE_LIFETIME", 600),
             clock_leeway=min(_int("SOCLE_CLOCK_LEEWAY", 5), 5),
             jwks_refetch_interval=_int("SOCLE_JWKS_REFETCH_INTERVAL", 60),

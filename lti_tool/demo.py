@@ -59,11 +59,7 @@ def _ensure_signing_key(settings: Settings) -> None:
     database = Database(settings.database_url)
     try:
         with database.session() as session, session.begin():
-            KeyService(
-                session,
-                publish_delay=settings.key_publish_delay,
-                retention=settings.key_retention,
-            ).ensure_key()
+            KeyService.from_settings(session, settings).ensure_key()
     finally:
         database.dispose()
 
@@ -73,7 +69,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 5001, lms_port: int = 5000) ->
     tool_url = f"http://{host}:{port}"
     lms_url = f"http://{host}:{lms_port}"
     settings = replace(Settings.from_env(), base_url=tool_url)
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, secret_key=settings.secret_key)
     tool_app = create_app(settings)
     lms_app = create_demo_lms(
         lms_url,
@@ -125,6 +121,10 @@ def _start_delivery(settings: Settings, stop: threading.Event) -> tuple[LocalLrs
 
     An LRS configured with ``SOCLE_LRS_ENDPOINT`` wins over the local one.
     """
+    from lti_tool.db import Database
+    from lti_tool.maintenance import start_purge_thread
+
+    start_purge_thread(Database(settings.database_url).sessions, stop)  # hourly purge
     lrs_settings = LrsSettings.from_env()
     lrs: LocalLrs | None = None
     if lrs_settings.endpoint:

@@ -12,18 +12,23 @@ from lti_tool.config import PACKAGE_DIR
 _lock = threading.Lock()
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, secret_key: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    # Migration 0002 encrypts the tool's keys with it; without it, it reads SOCLE_SECRET_KEY.
+    config.attributes["secret_key"] = secret_key
     return config
 
 
-def upgrade_database(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; creates the SQLite file's folder when needed."""
-    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
-        from pathlib import Path
-
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+def upgrade_database(
+    database_url: str, revision: str = "head", *, secret_key: str | None = None
+) -> None:
+    """Bring the schema to ``revision``; a SQLite file is created private (see ``make_engine``)."""
     with _lock:
-        command.upgrade(alembic_config(database_url), revision)
+        command.upgrade(alembic_config(database_url, secret_key), revision)
+
+
+def downgrade_database(database_url: str, revision: str, *, secret_key: str | None = None) -> None:
+    with _lock:
+        command.downgrade(alembic_config(database_url, secret_key), revision)

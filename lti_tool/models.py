@@ -80,9 +80,23 @@ class ToolKey(Base):
     __tablename__ = "tool_key"
 
     kid: Mapped[str] = mapped_column(String(100), primary_key=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    # The PEM sealed with a key derived from SOCLE_SECRET_KEY (lti_tool.lti.keys): a copy of
+    # the database alone does not let anyone sign as the tool.
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def private_pem(self) -> str:
+        """The clear PEM, on keys handed out by ``KeyService`` (which decrypts them)."""
+        pem: str | None = self.__dict__.get("_private_pem")
+        if pem is None:
+            raise RuntimeError("this tool key was not unsealed: load it through KeyService")
+        return pem
+
+    def unseal(self, pem: str) -> None:
+        """Keep the decrypted PEM on this object for the session's lifetime (never stored)."""
+        self.__dict__["_private_pem"] = pem
 
 
 class LoginState(Base):

@@ -15,7 +15,6 @@ on an outbox row means "the default LRS" given by the ``SOCLE_LRS_*`` settings.
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -24,8 +23,6 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -45,6 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+
+from xapi.sealing import derive_fernet
 
 OutboxStatus = Literal["pending", "delivered", "dead"]
 PENDING: Final = "pending"
@@ -188,10 +187,7 @@ def _fernet(secret: str) -> Fernet:
     """
     if not secret:
         raise LrsSecretError("a secret (SOCLE_SECRET_KEY) is needed to store LRS passwords")
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"socle-xapi-lrs", info=b"lrs-password"
-    ).derive(secret.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(key))
+    return derive_fernet(secret, salt=b"socle-xapi-lrs", info=b"lrs-password")
 
 
 def encrypt_password(password: str, secret: str) -> str:

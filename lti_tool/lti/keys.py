@@ -3,19 +3,66 @@
 A key is published as soon as it exists and signs only from its ``not_before``; a superseded
 key stays published for ``retention`` seconds, so tokens it signed still verify while
 platforms refresh their cached copy of our JWKS.
+
+Private keys are stored encrypted (Fernet under a key derived by HKDF from
+``SOCLE_SECRET_KEY``, the scheme of :mod:`xapi.sealing` that also protects LRS passwords): a
+copy of the database, or of the SQLite file, does not let anyone sign launches and grades
+as the tool. The price is that the secret key must be kept: with another secret the keys
+cannot be decrypted, and the tool says so instead of silently generating a new key that no
+platform knows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import ToolKey, utcnow
+from xapi.sealing import derive_fernet
+
+if TYPE_CHECKING:
+    from lti_tool.config import Settings
+
+PEM_PREFIX = "-----BEGIN"
+
+
+class KeySecretError(RuntimeError):
+    """A stored private key cannot be decrypted with the configured secret key."""
+
+
+def _fernet(secret_key: str) -> Fernet:
+    try:
+        return derive_fernet(secret_key, salt=b"socle-tool-key", info=b"rsa-private-key")
+    except ValueError as exc:
+        raise KeySecretError(str(exc)) from exc
+
+
+def seal_private_key(pem: str, secret_key: str) -> str:
+    """Encrypt a PEM for storage."""
+    return _fernet(secret_key).encrypt(pem.encode("ascii")).decode("ascii")
+
+
+def unseal_private_key(sealed: str, secret_key: str, kid: str = "") -> str:
+    """Decrypt a stored key, or say plainly why not and what to do."""
+    if sealed.startswith(PEM_PREFIX):
+        raise KeySecretError(
+            f"the tool key {kid} is stored in clear: run `socle db upgrade` to encrypt it"
+        )
+    try:
+        return _fernet(secret_key).decrypt(sealed.encode("ascii")).decode("ascii")
+    except (InvalidToken, UnicodeError) as exc:
+        raise KeySecretError(
+            f"the tool key {kid} cannot be decrypted: SOCLE_SECRET_KEY is not the one it was "
+            "encrypted with. Set SOCLE_SECRET_KEY back to its former value (or restore "
+            "instance/secret_key); if it is lost, delete the rows of the tool_key table and "
+            "give the platforms the new key (their keyset URL picks it up)."
+        ) from exc
 
 
 def _aware(value: datetime) -> datetime:
@@ -50,24 +97,49 @@ class KeyInfo:
 class KeyService:
     """Reads and changes the tool's keys inside the caller's session."""
 
-    def __init__(self, session: Session, *, publish_delay: int, retention: int) -> None:
+    def __init__(
+        self, session: Session, *, secret_key: str, publish_delay: int, retention: int
+    ) -> None:
         self.session = session
+        self.secret_key = secret_key
         self.publish_delay = timedelta(seconds=publish_delay)
         self.retention = timedelta(seconds=retention)
 
+    @classmethod
+    def from_settings(cls, session: Session, settings: Settings) -> KeyService:
+        return cls(
+            session,
+            secret_key=settings.secret_key,
+            publish_delay=settings.key_publish_delay,
+            retention=settings.key_retention,
+        )
+
     def _all(self) -> list[ToolKey]:
-        return list(self.session.scalars(select(ToolKey).order_by(ToolKey.not_before)))
+        keys = list(self.session.scalars(select(ToolKey).order_by(ToolKey.not_before)))
+        for key in keys:
+            if "_private_pem" not in key.__dict__:
+                key.unseal(unseal_private_key(key.private_key_encrypted, self.secret_key, key.kid))
+        return keys
+
+    def _new_key(self, not_before: datetime, now: datetime) -> ToolKey:
+        pem = generate_private_pem()
+        key = ToolKey(
+            kid=thumbprint(pem),
+            private_key_encrypted=seal_private_key(pem, self.secret_key),
+            created_at=now,
+            not_before=not_before,
+        )
+        key.unseal(pem)
+        self.session.add(key)
+        self.session.flush()
+        return key
 
     def ensure_key(self) -> ToolKey:
         """Return the signing key, creating the first one if the tool has none."""
         now = utcnow()
         keys = self._all()
         if not keys:
-            pem = generate_private_pem()
-            key = ToolKey(kid=thumbprint(pem), private_pem=pem, created_at=now, not_before=now)
-            self.session.add(key)
-            self.session.flush()
-            return key
+            return self._new_key(now, now)
         return self.signing_key(keys, now)
 
     def signing_key(
@@ -107,8 +179,4 @@ class KeyService:
         """Add a key that is published now and signs once ``delay`` seconds have passed."""
         now = utcnow()
         wait = self.publish_delay if delay is None else timedelta(seconds=delay)
-        pem = generate_private_pem()
-        key = ToolKey(kid=thumbprint(pem), private_pem=pem, created_at=now, not_before=now + wait)
-        self.session.add(key)
-        self.session.flush()
-        return key
+        return self._new_key(now + wait, now)

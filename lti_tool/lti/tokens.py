@@ -1,44 +1,106 @@
-"""The short-lived signed token that carries a launch from page to page.
+"""The signed page token ``lt`` that carries a launch from page to page.
 
-Browsers block third-party cookies in LMS iframes, so after the launch the tool does not
-rely on a session cookie: every link and form carries this token (query parameter or hidden
-field ``lt``). It names a server-side launch row, is signed with the secret key and expires.
+Browsers block third-party cookies in LMS iframes, so after the launch the tool does not rely
+on a session cookie: every link and form carries this token (query parameter or hidden field
+``lt``). It is a bearer token, so it is kept as small in power and in time as the pages allow:
+
+- **sliding idle lifetime**: every page issues a fresh token, and a token older than
+  ``idle_lifetime`` (``SOCLE_TOKEN_IDLE_LIFETIME``, 30 minutes) is refused; the launch's own
+  expiry (``SOCLE_TOKEN_LIFETIME``) still caps the whole session, however active;
+- **bound to the launch's user**: the token carries a keyed digest of the user the launch was
+  issued to (platform issuer and ``sub``; for an anonymous launch, the launch itself). Every
+  request recomputes it from the launch row and refuses a mismatch, so a token can only ever
+  act as the person the LMS launched, even if a launch row came to name another user. It does
+  not bind the token to a browser (nothing can, without cookies): whoever holds a live token
+  acts as that user, which is why it never reaches a log or a ``Referer``;
+- **read-only once its attempt is finished**: the token records when it was issued; a form
+  posted with a token issued before the attempt finished is refused (the results page, shown
+  after the end, issues the token that may start the next attempt).
 """
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+if TYPE_CHECKING:
+    from lti_tool.models import Launch
 
 TOKEN_FIELD = "lt"  # noqa: S105 - a form field name, not a secret
-_SALT = "socle.launch-token.v1"
+_SALT = "socle.launch-token.v2"
+_BINDING_LABEL = b"socle.launch-token.user\0"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class TokenError(Exception):
-    """The page token is missing, forged or expired; ``expired`` tells which."""
+    """The page token is missing, forged, expired or not this user's; ``expired`` tells which."""
 
     def __init__(self, message: str, *, expired: bool = False) -> None:
         super().__init__(message)
         self.expired = expired
 
 
+@dataclass(frozen=True)
+class PageToken:
+    launch_id: str
+    user: str  # keyed digest of the launch's user (see :meth:`LaunchTokens.user_binding`)
+    issued_at: datetime
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class LaunchTokens:
-    def __init__(self, secret_key: str, lifetime: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
-        self.lifetime = lifetime
+    def __init__(
+        self,
+        secret_key: str,
+        idle_lifetime: int,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._serializer = URLSafeSerializer(secret_key, salt=_SALT)
+        self._binding_key = hashlib.sha256(_BINDING_LABEL + secret_key.encode("utf-8")).digest()
+        self.idle_lifetime = timedelta(seconds=idle_lifetime)
+        self.clock = clock
 
-    def issue(self, launch_id: str) -> str:
-        return self._serializer.dumps({"l": launch_id})
+    def user_binding(self, launch_id: str, issuer: str | None, sub: str | None) -> str:
+        """A digest naming the launch's user without showing their LMS id in URLs."""
+        subject = f"user\0{issuer}\0{sub}" if sub else f"anonymous\0{launch_id}"
+        digest = hmac.new(self._binding_key, subject.encode("utf-8"), hashlib.sha256)
+        return digest.hexdigest()[:32]
 
-    def read(self, token: str | None) -> str:
+    def launch_binding(self, launch: Launch) -> str:
+        user = launch.user
+        return self.user_binding(launch.id, launch.platform.issuer, user.sub if user else None)
+
+    def issue(self, launch: Launch) -> str:
+        """A fresh token for ``launch``, bound to its user, issued now."""
+        return self.issue_raw(launch.id, self.launch_binding(launch))
+
+    def issue_raw(self, launch_id: str, user: str) -> str:
+        stamp = (self.clock() - _EPOCH) // _MICROSECOND
+        return str(self._serializer.dumps({"l": launch_id, "u": user, "t": stamp}))
+
+    def read(self, token: str | None) -> PageToken:
         if not token:
             raise TokenError("no launch token")
         try:
-            data = self._serializer.loads(token, max_age=self.lifetime)
-        except SignatureExpired as exc:
-            raise TokenError("launch token expired", expired=True) from exc
+            data = self._serializer.loads(token)
         except BadSignature as exc:
             raise TokenError("launch token invalid") from exc
-        launch_id = data.get("l") if isinstance(data, dict) else None
-        if not isinstance(launch_id, str):
+        if not isinstance(data, dict):
             raise TokenError("launch token invalid")
-        return launch_id
+        launch_id, user, stamp = data.get("l"), data.get("u"), data.get("t")
+        if not (isinstance(launch_id, str) and isinstance(user, str) and isinstance(stamp, int)):
+            raise TokenError("launch token invalid")
+        issued_at = _EPOCH + stamp * _MICROSECOND
+        if self.clock() - issued_at > self.idle_lifetime:
+            raise TokenError("launch token expired", expired=True)
+        return PageToken(launch_id, user, issued_at)

@@ -71,9 +71,9 @@ def launch() -> Response | tuple[str, int]:
             row = record_launch(session, validated, lifetime=ext.settings.token_lifetime)
             launch_id = row.id
             is_deep_link = row.message_type == DEEP_LINKING_REQUEST
+            token = ext.tokens.issue(row)
     except LaunchRejected as exc:
         return _rejected(exc, "launch")
-    token = ext.tokens.issue(launch_id)
     log.info("launch accepted: %s", launch_id)
     endpoint = "activity.deep_linking" if is_deep_link else "activity.home"
     response = redirect(url_for(endpoint, lt=token), code=303)
@@ -85,11 +85,7 @@ def launch() -> Response | tuple[str, int]:
 def jwks() -> Response:
     ext = socle()
     with transaction() as session:
-        keys = KeyService(
-            session,
-            publish_delay=ext.settings.key_publish_delay,
-            retention=ext.settings.key_retention,
-        )
+        keys = KeyService.from_settings(session, ext.settings)
         keys.ensure_key()
         document = keys.jwks()
     response = jsonify(document)

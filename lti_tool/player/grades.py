@@ -223,11 +223,7 @@ class GradeSync:
         return "sent"
 
     def _post(self, session: Session, attempt: Attempt, launch: Launch, stamp: datetime) -> None:
-        keys = KeyService(
-            session,
-            publish_delay=self.settings.key_publish_delay,
-            retention=self.settings.key_retention,
-        )
+        keys = KeyService.from_settings(session, self.settings)
         registration = to_registration(launch.platform, keys.ensure_key())
         ags_claim = dict(launch.claims.get(AGS_CLAIM) or {})
         link = attempt.resource_link

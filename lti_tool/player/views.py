@@ -254,9 +254,8 @@ def results() -> str | Response:
 @bp.get("/attachments/<path:name>")
 def attachment(name: str) -> Response:
     """Files handed to agents (spreadsheets, documents, images) from ``content/attachments``."""
-    base = (socle().settings.content_dir / "attachments").resolve()
-    path = (base / name).resolve()
-    if base not in path.parents or not path.is_file():
+    path = _attachment_path(socle().settings.content_dir / "attachments", name)
+    if path is None:
         abort(404)
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     inline = kind.startswith("image/") and request.args.get("download") != "1"
@@ -269,6 +268,37 @@ def attachment(name: str) -> Response:
     )
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+# Longer names are not ours: every file in content/attachments is named by an author, and
+# 255 bytes is the longest file name common file systems take.
+MAX_ATTACHMENT_NAME = 255
+
+
+def _attachment_path(folder: Path, name: str) -> Path | None:
+    """The file ``name`` names inside ``folder``, or None for anything else.
+
+    The name arrives from the URL already percent-decoded, so it may hold a NUL byte, a
+    backslash, ``..`` or a decoded ``/``; ``os.stat`` raises ``ValueError`` on a NUL and
+    ``OSError`` on an over-long name. Attachments are flat files: a name with a separator
+    or a dot-dot segment is not one of them, and nothing here may become a server error.
+    """
+    if (
+        not name
+        or len(name.encode("utf-8", "surrogatepass")) > MAX_ATTACHMENT_NAME
+        or any(c in name for c in ("\0", "/", "\\"))
+        or name in {".", ".."}
+        or name.startswith(".")
+    ):
+        return None
+    try:
+        base = folder.resolve()
+        path = (base / name).resolve()
+        if path.parent != base or not path.is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    return path
 
 
 def _start_grade_sync() -> None:

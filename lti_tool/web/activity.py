@@ -7,8 +7,11 @@ cookie: the tool runs in LMS iframes where third-party cookies are blocked.
 from __future__ import annotations
 
 import csv
+import hmac
 import io
+import logging
 import time
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import jwt
@@ -30,6 +33,7 @@ from lti_tool.web import db_session, socle, transaction
 from lti_tool.web.errors import render_error
 
 bp = Blueprint("activity", __name__)
+log = logging.getLogger(__name__)
 
 
 class PageError(Exception):
@@ -39,10 +43,14 @@ class PageError(Exception):
 
 
 def current_launch() -> Launch:
-    """The launch named by the request's token; sets the page locale from it."""
-    token = request.values.get(TOKEN_FIELD)
+    """The launch named by the request's token; sets the page locale and a fresh token.
+
+    Refuses a token of another user than the launch's, and a form posted with a token issued
+    before the attempt finished (see :mod:`lti_tool.lti.tokens`).
+    """
+    tokens = socle().tokens
     try:
-        launch_id = socle().tokens.read(token)
+        token = tokens.read(request.values.get(TOKEN_FIELD))
     except TokenError as exc:
         if exc.expired:
             raise PageError(
@@ -53,21 +61,48 @@ def current_launch() -> Launch:
                 ),
                 401,
             ) from exc
-        raise PageError(
-            _("Cette page doit être ouverte depuis votre plateforme de formation."),
-            _("Revenez à votre cours et cliquez sur l'activité Socle."),
-            401,
-        ) from exc
-    launch = load_launch(db_session(), launch_id)
+        raise _not_from_the_lms() from exc
+    launch = load_launch(db_session(), token.launch_id)
     if launch is None:
         raise PageError(
             _("Votre session a expiré."),
             _("Relancez l'activité depuis votre plateforme de formation."),
             401,
         )
+    if not hmac.compare_digest(token.user, tokens.launch_binding(launch)):
+        log.warning("page token of launch %s refused: not its user", launch.id)
+        raise _not_from_the_lms()
+    if request.method == "POST" and _finished_since(launch, token.issued_at):
+        raise PageError(
+            _("Ce parcours a été terminé depuis l'ouverture de cette page."),
+            _("Vos résultats restent consultables : rouvrez l'activité depuis votre cours."),
+            409,
+        )
     g.locale = launch.locale
-    g.token = socle().tokens.issue(launch.id)
+    g.token = tokens.issue(launch)
     return launch
+
+
+def _not_from_the_lms() -> PageError:
+    return PageError(
+        _("Cette page doit être ouverte depuis votre plateforme de formation."),
+        _("Revenez à votre cours et cliquez sur l'activité Socle."),
+        401,
+    )
+
+
+def _finished_since(launch: Launch, issued_at: datetime) -> bool:
+    """Whether an attempt this launch may act on finished at or after ``issued_at``."""
+    if launch.resource_link is None:
+        return False
+    attempts = socle().player.attempts_of(db_session(), launch)
+    return any(
+        a.finished_at is not None and _aware(a.finished_at) >= issued_at for a in attempts
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @bp.errorhandler(PageError)
@@ -138,11 +173,7 @@ def deep_linking_choose() -> str | tuple[str, int]:
         )
     settings: dict[str, Any] = launch.claims[DL_CLAIM + "deep_linking_settings"]
     with transaction() as session:
-        key = KeyService(
-            session,
-            publish_delay=ext.settings.key_publish_delay,
-            retention=ext.settings.key_retention,
-        ).ensure_key()
+        key = KeyService.from_settings(session, ext.settings).ensure_key()
     registration = to_registration(launch.platform, key)
     resource = (
         DeepLinkResource()
@@ -220,6 +251,24 @@ def report() -> str | Response:
     )
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
+# return, strips them and then does). LMS user ids and names are chosen by whoever controls
+# the account, so they must not reach a teacher's spreadsheet as formulas (OWASP "CSV
+# Injection": prefix such a cell with an apostrophe, which makes it text).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` as a CSV cell a spreadsheet shows and never evaluates.
+
+    Numbers stay numbers (a negative number would be the only number starting with ``-``,
+    and none is exported); every string starting with a formula trigger gets a ``'``.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def _report_csv(lines: list[dict[str, Any]], codes: list[str]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
@@ -228,7 +277,8 @@ def _report_csv(lines: list[dict[str, Any]], codes: list[str]) -> Response:
     )
     for line in lines:
         writer.writerow(
-            [
+            csv_cell(value)
+            for value in [
                 line["agent"],
                 line["number"],
                 line["status"],

@@ -2,7 +2,7 @@
 
 ``frame-ancestors`` lists only the origins of registered platforms: the tool may be embedded
 by the LMSs that launch it and by nobody else (clickjacking). Page tokens travel in URLs, so
-no page sends a ``Referer``.
+no page sends a ``Referer`` and no access log keeps them (:mod:`lti_tool.web.logs`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from lti_tool.web import socle
 
 
 def init_app(app: Flask) -> None:
+    from lti_tool.web.logs import install_log_redaction
+
+    install_log_redaction()  # page tokens never reach werkzeug's or gunicorn's logs
+
     @app.after_request
     def _headers(response: Response) -> Response:
         ancestors = " ".join(["'self'", *socle().framing.origins()])

@@ -13,7 +13,9 @@ from lti_tool.models import utcnow
 def test_rotation_publishes_before_signing_and_retires_after_retention(app: Flask) -> None:
     database = app.extensions["socle"].database
     with database.session() as session, session.begin():
-        keys = KeyService(session, publish_delay=3600, retention=86400)
+        keys = KeyService(
+            session, secret_key="test-secret", publish_delay=3600, retention=86400
+        )
         first = keys.ensure_key()
         assert [k["kid"] for k in keys.jwks()["keys"]] == [first.kid]
 

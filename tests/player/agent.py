@@ -205,10 +205,21 @@ class Agent:
         """Follow 303 redirects like a browser; the page at the end."""
         for _hop in range(5):
             if response.status_code not in (302, 303):
-                return Page.of(response, url)
+                page = Page.of(response, url)
+                self._adopt_token(page)
+                return page
             url = response.headers["Location"]
             response = self.client.get(url)
         raise AssertionError(f"redirect loop ending at {url}")
+
+    def _adopt_token(self, page: Page) -> None:
+        """Carry on with the fresh token the page hands out, as a browser's next click does
+        (tokens slide, and one issued before an attempt finished cannot post)."""
+        for form in page.forms:
+            for name, value, _kind in form["inputs"]:
+                if name == "lt" and value:
+                    self.token = value
+                    return
 
     def page(self, path: str, **query: Any) -> Page:
         response = self.get(path, **query)

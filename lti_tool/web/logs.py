@@ -1,0 +1,69 @@
+"""Keep the page token ``lt`` out of every log line.
+
+The token travels in URLs (links and redirects in the LMS iframe cannot use cookies), and any
+access log writes URLs: a log reader could replay a live token. Three writers are covered:
+
+- gunicorn's access log (``socle serve``): :class:`GunicornLogger`, passed as
+  ``--logger-class``, redacts the token in every atom a log format can use (request line,
+  query string, referrer, headers, environ);
+- werkzeug's development server (``socle demo``) and anything else logging through the
+  ``werkzeug``, ``gunicorn.*`` or ``lti_tool`` loggers: :class:`RedactPageTokens`, a logging
+  filter that rewrites the formatted message;
+- our own messages name launches by id, never by token.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from lti_tool.lti.tokens import TOKEN_FIELD
+
+REDACTED = "[redacted]"
+# ``lt=`` at the start of a query string or after ``?``, ``&`` or ``;``, also percent-encoded
+# (a URL quoted inside another one, e.g. a referrer's ``next=``).
+_TOKEN = re.compile(
+    rf"(?P<lead>(?:^|[?&;\s\"']|%3[Ff]|%26){re.escape(TOKEN_FIELD)}(?:=|%3[Dd]))[^&;\s\"'%]*"
+)
+LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "lti_tool")
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every ``lt`` parameter replaced."""
+    if TOKEN_FIELD not in text:
+        return text
+    return _TOKEN.sub(lambda m: m.group("lead") + REDACTED, text)
+
+
+class RedactPageTokens(logging.Filter):
+    """A logging filter that redacts page tokens from the formatted message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_redaction() -> None:
+    """Add the filter to the loggers that write URLs (once; safe to call again)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactPageTokens) for f in logger.filters):
+            logger.addFilter(RedactPageTokens())
+
+
+class GunicornLogger(Logger):  # type: ignore[misc]
+    """Gunicorn's logger with page tokens redacted from every access-log atom."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in atoms.items()}
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        install_log_redaction()

@@ -1,0 +1,62 @@
+"""``purge`` deletes expired launches (not those a pending score needs), login states and
+used nonces; ``--dry-run`` only counts. The clock is the ``now`` passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from lti_tool.maintenance import purge
+from lti_tool.models import Attempt, Launch, UsedNonce
+from tests.player.agent import Agent
+
+
+def _count(app: Flask, model: type) -> int:
+    with app.extensions["socle"].database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_purge_keeps_what_is_still_needed(make_agent: Callable[..., Agent], app: Flask) -> None:
+    learner = make_agent(sub="learner")
+    learner.launch()
+    learner.start()
+    teacher = make_agent(teacher=True, sub="teacher")
+    teacher.launch()
+    teacher.start(new="1")  # a preview attempt, bound to the teacher's launch
+    graded = make_agent(sub="graded")
+    graded.launch()
+    graded.start()
+    database = app.extensions["socle"].database
+    with database.session() as session, session.begin():
+        graded_attempt = session.scalars(
+            select(Attempt).where(Attempt.preview.is_(False)).order_by(Attempt.started_at.desc())
+        ).first()
+        assert graded_attempt is not None
+        graded_attempt.grade_status = "pending"
+    later = datetime.now(UTC) + timedelta(days=1)  # every launch, state and nonce expired
+
+    with database.session() as session, session.begin():
+        dry = purge(session, later, dry_run=True)
+    assert dry.launches == 2
+    assert dry.preview_attempts == 1
+    assert dry.nonces == 3
+    assert dry.login_states == 0
+    assert _count(app, Launch) == 3
+
+    with database.session() as session, session.begin():
+        done = purge(session, later)
+    assert done == dry
+    assert _count(app, Launch) == 1  # the graded one, its score still pending
+    assert _count(app, UsedNonce) == 0
+    with database.session() as session:
+        attempts = list(session.scalars(select(Attempt)))
+    assert len(attempts) == 2
+    assert not any(a.preview for a in attempts)
+    with database.session() as session, session.begin():
+        session.execute(update(Attempt).values(grade_status="sent"))
+        assert purge(session, later).launches == 1
+    with database.session() as session, session.begin():
+        assert purge(session, datetime.now(UTC)).launches == 0

@@ -1,0 +1,120 @@
+"""The page token ``lt``: sliding idle lifetime, bound to the launch's user, read-only once
+the attempt it was issued for has finished. Time moves through the tokens' injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from lti_tool.models import Launch, LtiUser
+from tests.player.agent import Agent
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    tokens = app.extensions["socle"].tokens
+    clock = Clock()
+    tokens.clock = clock
+    return clock
+
+
+def test_an_idle_token_expires_and_each_page_slides_the_window(
+    make_agent: Callable[..., Agent], clock: Clock
+) -> None:
+    agent = make_agent()
+    agent.launch()
+    first = agent.token
+    clock.advance(minutes=20)
+    page = agent.follow(agent.get("/activity"))
+    assert page.status == 200
+    fresh = agent.token
+    assert fresh != first
+    clock.advance(minutes=20)  # 40 minutes after the launch, 20 after the last page
+    agent.token = first
+    assert agent.get("/activity").status_code == 401  # idle for more than 30 minutes
+    agent.token = fresh
+    assert agent.get("/activity").status_code == 200
+
+
+def test_the_launch_expiry_caps_a_busy_session(
+    make_agent: Callable[..., Agent], app: Flask
+) -> None:
+    agent = make_agent()
+    agent.launch()
+    with app.extensions["socle"].database.session() as session, session.begin():
+        session.execute(update(Launch).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert agent.get("/activity").status_code == 401
+
+
+def test_a_token_is_refused_when_the_launch_names_another_user(
+    make_agent: Callable[..., Agent], app: Flask
+) -> None:
+    alice = make_agent(sub="alice")
+    alice.launch()
+    bob = make_agent(sub="bob")
+    bob.launch()
+    # Alice's launch row comes to name Bob (a relinked row): her token acts as nobody.
+    database = app.extensions["socle"].database
+    with database.session() as session, session.begin():
+        bob_pk = session.query(LtiUser.id).filter(LtiUser.sub == "bob").scalar()
+        alice_launch = session.query(Launch).join(LtiUser).filter(LtiUser.sub == "alice").one()
+        alice_launch_id = alice_launch.id
+        alice_launch.user_pk = bob_pk
+    assert alice.get("/activity").status_code == 401
+    # A token naming Alice's launch but signed for Bob's binding is refused too.
+    tokens = app.extensions["socle"].tokens
+    with database.session() as session:
+        launch = session.get(Launch, alice_launch_id)
+        assert launch is not None
+        other = tokens.issue_raw(launch.id, tokens.user_binding(launch.id, "x", "mallory"))
+    bob.token = other
+    assert bob.get("/activity").status_code == 401
+
+
+def test_tokens_issued_before_the_end_can_read_results_but_not_post(
+    make_agent: Callable[..., Agent],
+) -> None:
+    agent = make_agent()
+    agent.launch()
+    agent.start()
+    page = agent.play()
+    old_token = agent.token  # the challenge page's token, issued before the end
+    old_form = page.hidden("/play/answer")
+    results, _given = agent.run("right", page=page)
+    assert results.levels  # the results page
+    finished = agent.attempts()
+
+    fresh = agent.token
+    agent.token = old_token
+    assert agent.get("/play/results").status_code == 200  # reading stays possible
+    for path, data in [
+        ("/play/start", {"new": "1"}),
+        ("/play/start", {}),
+        ("/play/answer", {k: v for k, v in old_form.items() if k != "lt"}),
+        ("/play/self-assessment", {"action": "skip"}),
+        ("/play/timer", {"challenge_id": "x"}),
+    ]:
+        response = agent.post(path, data)
+        assert response.status_code == 409, (path, response.status_code)
+        assert "terminé depuis l&#39;ouverture de cette page" in response.get_data(as_text=True)
+    assert agent.attempts() == finished or len(agent.attempts()) == len(finished)
+
+    agent.token = fresh  # the results page's token may start the next attempt
+    page = agent.start(new="1")
+    assert page.challenge_id
+    assert [a.number for a in agent.attempts()] == [1, 2]
