@@ -19,7 +19,9 @@ from lti_tool.config import PACKAGE_DIR, Settings
 from lti_tool.content_store import Catalogue
 from lti_tool.db import Database, private_dir
 from lti_tool.i18n import SUPPORTED_LOCALES
+from lti_tool.logging_setup import install_log_escaping
 from lti_tool.lti.launch import JwksCache
+from lti_tool.lti.limits import init_login_limits
 from lti_tool.lti.tokens import LaunchTokens
 
 if TYPE_CHECKING:
@@ -78,6 +80,7 @@ def _select_locale() -> str:
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env(**overrides)
     private_dir(settings.instance_dir)  # local state (secret, SQLite, demo LMS): owner only
+    install_log_escaping()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -111,7 +114,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         settings=settings,
         database=database,
         catalogue=catalogue,
-        jwks=JwksCache(http, settings.http_timeout, settings.jwks_refetch_interval),
+        jwks=JwksCache(
+            http,
+            settings.http_timeout,
+            settings.jwks_refetch_interval,
+            default_max_age=settings.jwks_default_max_age,
+            min_max_age=settings.jwks_min_max_age,
+            max_max_age=settings.jwks_max_max_age,
+            failure_backoff=settings.jwks_failure_backoff,
+            failure_backoff_max=settings.jwks_failure_backoff_max,
+        ),
         tokens=LaunchTokens(settings.secret_key, settings.token_idle_lifetime),
         framing=FramingPolicy(database),
         player=Player(
@@ -142,6 +154,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(xapi_bp)
     security.init_app(app)
     errors.init_app(app)
+    init_login_limits(app, settings)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -80,6 +80,19 @@ class Settings:
     # Hosts of platforms run for development (a local Moodle, the tests): dynamic
     # registration with them may use plain http and loopback or private addresses.
     registration_local_hosts: tuple[str, ...] = ()
+    redis_url: str = ""
+    # Platform key sets: kept for the platform's Cache-Control max-age, within these bounds.
+    jwks_default_max_age: int = 3600
+    jwks_min_max_age: int = 60
+    jwks_max_max_age: int = 24 * 3600
+    # A failed key-set fetch is not retried before this delay, doubled up to the maximum.
+    jwks_failure_backoff: int = 10
+    jwks_failure_backoff_max: int = 300
+    # OIDC login: requests per client address (Flask-Limiter syntax), and the most unexpired
+    # login states one client address, and all of them together, may hold.
+    login_rate_limit: str = "60 per minute"
+    login_states_per_address: int = 1000
+    login_states_total: int = 50_000
     testing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -115,5 +128,14 @@ class Settings:
                 for h in os.environ.get("SOCLE_REGISTRATION_LOCAL_HOSTS", "").split(",")
                 if h.strip()
             ),
+            redis_url=os.environ.get("SOCLE_REDIS_URL", ""),
+            jwks_default_max_age=_int("SOCLE_JWKS_DEFAULT_MAX_AGE", 3600),
+            jwks_min_max_age=_int("SOCLE_JWKS_MIN_MAX_AGE", 60),
+            jwks_max_max_age=_int("SOCLE_JWKS_MAX_MAX_AGE", 24 * 3600),
+            jwks_failure_backoff=_int("SOCLE_JWKS_FAILURE_BACKOFF", 10),
+            jwks_failure_backoff_max=_int("SOCLE_JWKS_FAILURE_BACKOFF_MAX", 300),
+            login_rate_limit=os.environ.get("SOCLE_LOGIN_RATE_LIMIT", "") or "60 per minute",
+            login_states_per_address=_int("SOCLE_LOGIN_STATES_PER_ADDRESS", 1000),
+            login_states_total=_int("SOCLE_LOGIN_STATES_TOTAL", 50_000),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

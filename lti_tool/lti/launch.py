@@ -17,14 +17,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import ResponseCacheControl
+from werkzeug.http import parse_cache_control_header
 
 from lti_tool.models import Deployment, LoginState, Platform, UsedNonce
+
+if TYPE_CHECKING:
+    from lti_tool.lti.login import LoginBinding
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,8 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
-STATE_COOKIE_PREFIX = "socle-lti-state-"
+BROWSER_COOKIE = "socle-lti-browser"
+"""One cookie per browser, holding the id its login states are bound to (see ``login.py``)."""
 USER_CLAIMS = ("name", "given_name", "family_name", "middle_name", "email", "picture")
 
 
@@ -62,33 +68,96 @@ class ValidatedLaunch:
         return self.claims.get(CLAIM + name, default)
 
 
+JWKS_MAX_BYTES = 256 * 1024
+"""A platform key set holds a few RSA keys of about 1 KB each; 256 KiB leaves room for
+hundreds while a hostile or broken URL cannot make the tool read megabytes per launch."""
+
+
 @dataclass
-class _KeySetEntry:
-    keys: dict[str, dict[str, Any]]
-    fetched_at: float
+class _KeySetSlot:
+    """What is known of one key-set URL; ``lock`` allows one fetch in flight per URL."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    keys: dict[str, dict[str, Any]] | None = None
+    expires_at: float = float("-inf")
     refetched_at: float | None = None
+    failures: int = 0
+    retry_at: float = float("-inf")
+    last_error: str = ""
 
 
 @dataclass
 class JwksCache:
-    """Platform key sets, kept in memory, refetched at most once per interval per platform.
+    """Platform key sets, kept in memory per key-set URL.
 
-    An unknown ``kid`` triggers one refetch (the platform may have rotated its key); a
-    stream of forged ``kid`` values cannot turn the tool into a request amplifier.
+    * One fetch in flight per URL, made outside any lock shared with other URLs: a platform
+      whose JWKS hangs delays only its own launches (they wait at most ``timeout`` for the
+      fetch under way, then fail with 503), never another platform's.
+    * Keys are kept for the ``Cache-Control: max-age`` of the response (``default_max_age``
+      when absent), bounded by ``min_max_age`` and ``max_max_age``: a key a platform removed
+      stops being accepted once its set has expired.
+    * A failed fetch is remembered: the URL is not fetched again before ``failure_backoff``
+      seconds, doubled on each further failure up to ``failure_backoff_max``; meanwhile its
+      launches fail at once with 503 instead of hammering a dead platform.
+    * An unknown ``kid`` triggers one refetch at most every ``refetch_interval`` seconds (the
+      platform may have rotated its key); a stream of forged ``kid`` values cannot turn the
+      tool into a request amplifier.
+    * Every fetch has a timeout and reads at most ``max_bytes``.
     """
 
     http: requests.Session
     timeout: float
     refetch_interval: float
     clock: Callable[[], float] = time.monotonic
-    _entries: dict[str, _KeySetEntry] = field(default_factory=dict)
+    default_max_age: float = 3600
+    min_max_age: float = 60
+    max_max_age: float = 24 * 3600
+    failure_backoff: float = 10
+    failure_backoff_max: float = 300
+    max_bytes: int = JWKS_MAX_BYTES
+    _slots: dict[str, _KeySetSlot] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _fetch(self, url: str) -> dict[str, dict[str, Any]]:
+    def _slot(self, url: str) -> _KeySetSlot:
+        with self._lock:  # held only to find the slot: never during a fetch
+            slot = self._slots.get(url)
+            if slot is None:
+                slot = self._slots[url] = _KeySetSlot()
+            return slot
+
+    def _max_age(self, response: requests.Response) -> float:
+        control = parse_cache_control_header(
+            response.headers.get("Cache-Control"), cls=ResponseCacheControl
+        )
+        if control.no_store or control.no_cache:
+            return self.min_max_age
+        max_age = control.max_age if control.max_age is not None else self.default_max_age
+        return float(min(max(max_age, self.min_max_age), self.max_max_age))
+
+    def _read(self, response: requests.Response, url: str) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise LaunchRejected(
+                "jwks_unavailable", f"{url} answered {declared} bytes, over {self.max_bytes}", 502
+            )
+        deadline = time.monotonic() + self.timeout
+        body = bytearray()
+        for chunk in response.iter_content(16 * 1024):
+            body.extend(chunk)
+            if len(body) > self.max_bytes:
+                raise LaunchRejected(
+                    "jwks_unavailable", f"{url} sent more than {self.max_bytes} bytes", 502
+                )
+            if time.monotonic() > deadline:
+                raise LaunchRejected("jwks_unavailable", f"{url} is too slow to answer", 502)
+        return bytes(body)
+
+    def _fetch(self, url: str) -> tuple[dict[str, dict[str, Any]], float]:
         try:
-            response = self.http.get(url, timeout=self.timeout)
-            response.raise_for_status()
-            document = response.json()
+            with self.http.get(url, timeout=self.timeout, stream=True) as response:
+                response.raise_for_status()
+                document = json.loads(self._read(response, url))
+                max_age = self._max_age(response)
         except (requests.RequestException, ValueError) as exc:
             raise LaunchRejected(
                 "jwks_unavailable", f"cannot fetch the platform keys at {url}: {exc}", 502
@@ -96,25 +165,52 @@ class JwksCache:
         keys = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(keys, list):
             raise LaunchRejected("jwks_unavailable", f"{url} is not a JWKS document", 502)
-        return {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str)}
+        found = {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str)}
+        return found, max_age
+
+    def _refresh(self, slot: _KeySetSlot, url: str, now: float) -> dict[str, dict[str, Any]]:
+        if now < slot.retry_at:
+            raise LaunchRejected(
+                "jwks_unavailable",
+                f"the keys at {url} failed {slot.failures} time(s), next try in "
+                f"{slot.retry_at - now:.0f} s: {slot.last_error}",
+                503,
+            )
+        try:
+            keys, max_age = self._fetch(url)
+        except LaunchRejected as exc:
+            slot.failures += 1
+            delay = self.failure_backoff * 2 ** min(slot.failures - 1, 20)
+            slot.retry_at = now + min(delay, self.failure_backoff_max)
+            slot.last_error = exc.detail
+            raise
+        slot.keys, slot.expires_at = keys, now + max_age
+        slot.failures, slot.retry_at, slot.last_error = 0, float("-inf"), ""
+        return keys
 
     def key(self, url: str, kid: str) -> dict[str, Any] | None:
-        with self._lock:
-            entry = self._entries.get(url)
+        slot = self._slot(url)
+        if not slot.lock.acquire(timeout=self.timeout):
+            raise LaunchRejected(
+                "jwks_unavailable", f"the keys at {url} are still being fetched", 503
+            )
+        try:
             now = self.clock()
-            if entry is None:
-                entry = _KeySetEntry(self._fetch(url), now)
-                self._entries[url] = entry
-            if kid in entry.keys:
-                return entry.keys[kid]
-            if entry.refetched_at is None or now - entry.refetched_at >= self.refetch_interval:
-                entry.keys = self._fetch(url)
-                entry.fetched_at = entry.refetched_at = now
-            return entry.keys.get(kid)
+            keys = slot.keys
+            if keys is None or now >= slot.expires_at:
+                keys = self._refresh(slot, url, now)
+            if kid in keys:
+                return keys[kid]
+            if slot.refetched_at is None or now - slot.refetched_at >= self.refetch_interval:
+                slot.refetched_at = now
+                keys = self._refresh(slot, url, now)
+            return keys.get(kid)
+        finally:
+            slot.lock.release()
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._slots.clear()
 
 
 def _aware(value: datetime) -> datetime:
@@ -135,9 +231,12 @@ def _unverified_parts(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class LaunchValidator:
     """Checks one launch request against the registrations, keys, state and nonce store."""
 
-    def __init__(self, session: Session, jwks: JwksCache, *, leeway: int = 5) -> None:
+    def __init__(
+        self, session: Session, jwks: JwksCache, binding: LoginBinding, *, leeway: int = 5
+    ) -> None:
         self.session = session
         self.jwks = jwks
+        self.binding = binding
         self.leeway = min(leeway, 5)
 
     def validate(self, form: Mapping[str, str], cookies: Mapping[str, str]) -> ValidatedLaunch:
@@ -316,11 +415,11 @@ class LaunchValidator:
             raise LaunchRejected(
                 "unknown_state", "the state was not issued by this tool or expired"
             )
-        cookie = cookies.get(STATE_COOKIE_PREFIX + state)
-        if cookie is None:
+        browser_id = cookies.get(BROWSER_COOKIE)
+        if not browser_id:
             raise LaunchRejected("state_cookie_missing", "the login cookie did not come back")
-        if cookie != state:
-            raise LaunchRejected("state_mismatch", "the login cookie does not match the state")
+        if not self.binding.issued_to(state, browser_id):
+            raise LaunchRejected("state_mismatch", "the state was issued to another browser")
         if row.nonce != nonce:
             raise LaunchRejected("nonce_mismatch", "the nonce differs from the one we issued", 403)
         return nonce

@@ -11,6 +11,8 @@ _CHECK_REGISTRATION = _l(
     "Demandez à l'administrateur de votre plateforme de vérifier l'enregistrement de Socle."
 )
 _RELAUNCH = _l("Revenez à votre plateforme de formation et relancez l'activité.")
+_TOO_MANY_LOGINS = _l("Trop de connexions ont été ouvertes depuis votre réseau en peu de temps.")
+_WAIT = _l("Patientez une minute, puis relancez l'activité depuis votre plateforme.")
 
 REJECTIONS = {
     "missing_id_token": (_l("La plateforme n'a pas transmis de jeton de lancement."), _RELAUNCH),
@@ -99,6 +101,12 @@ REJECTIONS = {
     ),
     "bad_claims": (_l("Le jeton de lancement contient des informations mal formées."), _RELAUNCH),
     "bad_login": (_l("La demande de connexion est incomplète ou mal formée."), _RELAUNCH),
+    "too_many_logins": (_TOO_MANY_LOGINS, _WAIT),
+    "login_rate_limited": (_TOO_MANY_LOGINS, _WAIT),
+    "logins_saturated": (
+        _l("Socle reçoit trop de connexions en ce moment."),
+        _WAIT,
+    ),
 }
 
 

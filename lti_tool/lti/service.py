@@ -11,9 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.i18n import SUPPORTED_LOCALES
@@ -24,6 +24,7 @@ from lti_tool.lti.launch import (
     LaunchRejected,
     ValidatedLaunch,
 )
+from lti_tool.lti.login import LoginBinding, launch_url, validated_login
 from lti_tool.lti.registrations import find_platform
 from lti_tool.lti.roles import side_for
 from lti_tool.models import (
@@ -42,41 +43,66 @@ class LoginRedirect:
     state: str
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """The most unexpired login states one client address, and everyone, may hold."""
+
+    per_address: int
+    total: int
+
+
+def _refuse_when_full(
+    session: Session, limits: LoginLimits, address_prefix: str, now: datetime
+) -> None:
+    unexpired = select(func.count()).select_from(LoginState).where(LoginState.expires_at >= now)
+    mine = session.scalar(
+        unexpired.where(LoginState.state.startswith(address_prefix, autoescape=True))
+    )
+    if (mine or 0) >= limits.per_address:
+        raise LaunchRejected(
+            "too_many_logins", f"{mine} logins in progress from this address", 429
+        )
+    everyone = session.scalar(unexpired) or 0
+    if everyone >= limits.total:
+        raise LaunchRejected("logins_saturated", f"{everyone} logins in progress", 503)
+
+
 def start_login(
     session: Session,
     params: dict[str, str],
     *,
     base_url: str,
     lifetime: int,
+    binding: LoginBinding,
+    browser_id: str,
+    client_address: str,
+    limits: LoginLimits,
 ) -> LoginRedirect:
-    """Answer a third-party-initiated login: remember state and nonce, go to the platform."""
-    iss = params.get("iss", "")
-    login_hint = params.get("login_hint", "")
-    target = params.get("target_link_uri", "")
-    if not iss or not login_hint or not target:
-        raise LaunchRejected("bad_login", "iss, login_hint and target_link_uri are required")
-    platform = find_platform(session, iss, params.get("client_id") or None)
+    """Answer a third-party-initiated login: remember state and nonce, go to the platform.
+
+    Every parameter is checked before the first query; the state is bound to the browser
+    (``browser_id``) and counted against its client address.
+    """
+    login = validated_login(params, base_url=base_url)
+    platform = find_platform(session, login.iss, login.client_id)
     if platform is None:
-        raise LaunchRejected("unknown_issuer", f"issuer {iss!r} is not registered", 403)
-    deployment_id = params.get("lti_deployment_id")
+        raise LaunchRejected("unknown_issuer", f"issuer {login.iss!r} is not registered", 403)
+    deployment_id = login.lti_deployment_id
     if deployment_id and deployment_id not in {d.deployment_id for d in platform.deployments}:
         raise LaunchRejected("unknown_deployment", f"deployment {deployment_id!r} unknown", 403)
-    ours = urlsplit(base_url)
-    asked = urlsplit(target)
-    if (asked.scheme, asked.netloc) != (ours.scheme, ours.netloc):
-        raise LaunchRejected("bad_login", f"target_link_uri {target!r} is not this tool")
 
     now = datetime.now(UTC)
     session.execute(delete(LoginState).where(LoginState.expires_at < now))
     session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))
-    state = "state-" + secrets.token_urlsafe(24)
+    _refuse_when_full(session, limits, binding.address_prefix(client_address), now)
+    state = binding.new_state(browser_id, client_address)
     nonce = secrets.token_urlsafe(24)
     session.add(
         LoginState(
             state=state,
             nonce=nonce,
             platform_id=platform.id,
-            target_link_uri=target,
+            target_link_uri=login.target_link_uri,
             created_at=now,
             expires_at=now + timedelta(seconds=lifetime),
         )
@@ -87,13 +113,13 @@ def start_login(
         "response_mode": "form_post",
         "prompt": "none",
         "client_id": platform.client_id,
-        "redirect_uri": base_url + "/lti/launch",
+        "redirect_uri": launch_url(base_url),
         "state": state,
         "nonce": nonce,
-        "login_hint": login_hint,
+        "login_hint": login.login_hint,
     }
-    if params.get("lti_message_hint"):
-        query["lti_message_hint"] = params["lti_message_hint"]
+    if login.lti_message_hint:
+        query["lti_message_hint"] = login.lti_message_hint
     separator = "&" if "?" in platform.auth_login_url else "?"
     return LoginRedirect(platform.auth_login_url + separator + urlencode(query), state)
 

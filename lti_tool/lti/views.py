@@ -10,13 +10,15 @@ from werkzeug.wrappers import Response
 
 from lti_tool.lti.keys import KeyService
 from lti_tool.lti.launch import (
+    BROWSER_COOKIE,
     DEEP_LINKING_REQUEST,
-    STATE_COOKIE_PREFIX,
     LaunchRejected,
     LaunchValidator,
 )
+from lti_tool.lti.limits import client_address
+from lti_tool.lti.login import BROWSER_COOKIE_MAX_AGE, LoginBinding
 from lti_tool.lti.messages import explain
-from lti_tool.lti.service import record_launch, start_login
+from lti_tool.lti.service import LoginLimits, record_launch, start_login
 from lti_tool.web import socle, transaction
 from lti_tool.web.errors import render_error
 
@@ -32,8 +34,11 @@ def _rejected(exc: LaunchRejected, what: str) -> tuple[str, int]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
+    """OIDC login; rate-limited per client address by ``limits.init_login_limits``."""
     params = {k: v for k, v in (request.form or request.args).items() if isinstance(v, str)}
     ext = socle()
+    binding = LoginBinding(ext.settings.secret_key)
+    browser_id = binding.browser_id(request.cookies.get(BROWSER_COOKIE))
     try:
         with transaction() as session:
             target = start_login(
@@ -41,15 +46,23 @@ def login() -> Response | tuple[str, int]:
                 params,
                 base_url=ext.settings.base_url,
                 lifetime=ext.settings.login_state_lifetime,
+                binding=binding,
+                browser_id=browser_id,
+                client_address=client_address(),
+                limits=LoginLimits(
+                    per_address=ext.settings.login_states_per_address,
+                    total=ext.settings.login_states_total,
+                ),
             )
     except LaunchRejected as exc:
         return _rejected(exc, "login")
     response = redirect(target.url, code=302)
     secure = request.is_secure
+    # One cookie per browser, whatever the number of logins: its id binds every state.
     response.set_cookie(
-        STATE_COOKIE_PREFIX + target.state,
-        target.state,
-        max_age=ext.settings.login_state_lifetime,
+        BROWSER_COOKIE,
+        browser_id,
+        max_age=BROWSER_COOKIE_MAX_AGE,
         path="/lti/",
         httponly=True,
         secure=secure,
@@ -66,7 +79,10 @@ def launch() -> Response | tuple[str, int]:
     try:
         with transaction() as session:
             validated = LaunchValidator(
-                session, ext.jwks, leeway=ext.settings.clock_leeway
+                session,
+                ext.jwks,
+                LoginBinding(ext.settings.secret_key),
+                leeway=ext.settings.clock_leeway,
             ).validate(form, request.cookies)
             row = record_launch(session, validated, lifetime=ext.settings.token_lifetime)
             launch_id = row.id
@@ -77,7 +93,6 @@ def launch() -> Response | tuple[str, int]:
     log.info("launch accepted: %s", launch_id)
     endpoint = "activity.deep_linking" if is_deep_link else "activity.home"
     response = redirect(url_for(endpoint, lt=token), code=303)
-    response.delete_cookie(STATE_COOKIE_PREFIX + form.get("state", ""), path="/lti/")
     return response
 
 

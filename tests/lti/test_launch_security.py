@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from lti_tool.lti.launch import STATE_COOKIE_PREFIX
+from lti_tool.lti.launch import BROWSER_COOKIE
 from lti_tool.models import Launch, LtiContext, LtiUser, ResourceLink, UsedNonce
 from tests.lti.forge import (
     INSTRUCTOR,
@@ -219,7 +219,7 @@ def test_state_not_issued_by_us(app: Flask, client: FlaskClient, platform: TestP
 def test_state_cookie_mismatch(app: Flask, client: FlaskClient, platform: TestPlatform) -> None:
     state, nonce = login(client, platform)
     client.set_cookie(
-        STATE_COOKIE_PREFIX + state, "something-else", domain="localhost", path="/lti/"
+        BROWSER_COOKIE, "another-browser-id-of-32-chars-x", domain="localhost", path="/lti/"
     )
     assert_rejected(
         post_launch(client, platform.sign(platform.claims(nonce)), state), "state_mismatch", app
@@ -228,7 +228,7 @@ def test_state_cookie_mismatch(app: Flask, client: FlaskClient, platform: TestPl
 
 def test_state_cookie_missing(app: Flask, client: FlaskClient, platform: TestPlatform) -> None:
     state, nonce = login(client, platform)
-    client.delete_cookie(STATE_COOKIE_PREFIX + state, domain="localhost", path="/lti/")
+    client.delete_cookie(BROWSER_COOKIE, domain="localhost", path="/lti/")
     assert_rejected(
         post_launch(client, platform.sign(platform.claims(nonce)), state),
         "state_cookie_missing",
