@@ -220,6 +220,10 @@ class Agent:
                 if name == "lt" and value:
                     self.token = value
                     return
+        for link in page.links:
+            if "lt=" in link and token_of(link):
+                self.token = token_of(link)
+                return
 
     def page(self, path: str, **query: Any) -> Page:
         response = self.get(path, **query)

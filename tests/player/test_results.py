@@ -106,6 +106,7 @@ def test_a_retry_waits_for_the_configured_delay(
     if not allowed:
         assert retry_form is None
         assert "Vous pourrez recommencer le parcours à partir du" in results.text()
+        agent.launch()  # a token issued after the end: only the retry delay can refuse it
         response = agent.post("/play/start", {"new": "1"})
         assert response.status_code == 409
         refused = agent.follow(response)
