@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, create_engine, delete, func, insert, select
@@ -30,6 +32,12 @@ from tests.player.platform import GradebookPlatform
 @functools.cache
 def _platform_key() -> SigningKey:
     return SigningKey.generate()
+
+
+@functools.cache
+def _private_key(pem: str) -> Any:
+    """Parsed once: parsing a PEM key costs more than signing with it."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
 @functools.cache
@@ -128,10 +136,12 @@ class World:
         self.client = self.app.test_client()
         self.state, nonce = login(self.client, self.platform)
         claims = self.platform.claims(nonce, lti_custom={"parcours": "sensibilisation-donnees"})
+        key, kid = _private_key(self.platform.key.pem), self.platform.key.kid
         self.id_tokens = [
-            self.platform.sign(claims),
-            self.platform.sign(self.platform.claims("another-nonce")),
-            self.platform.sign(claims, headers={"kid": "unknown-kid"}),
+            jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid}),
+            jwt.encode(self.platform.claims("another-nonce"), key, algorithm="RS256",
+                       headers={"kid": kid}),
+            jwt.encode(claims, key, algorithm="RS256", headers={"kid": "unknown-kid"}),
             "e30.e30.",
             "a.b.c",
         ]
