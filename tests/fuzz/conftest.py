@@ -1,12 +1,13 @@
 """The world the fuzzer attacks: one app per module, its database put back before every
-test (so no test depends on another), a registered platform and valid launches (learner in the middle of a parcours, anonymous learner, teacher, deep linking),
-so that hostile parameters reach the code behind the page token, not only the "no token" page.
+test (so no test depends on another), a registered platform and valid launches (learner in
+the middle of a parcours, anonymous learner, teacher, deep linking), so that hostile
+parameters reach the code behind the page token, not only the "no token" page.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,9 @@ class World:
                 if self.rows[table.name]:
                     connection.execute(insert(table), self.rows[table.name])
         ext = self.app.extensions["socle"]
-        ext.jwks = JwksCache(ext.jwks.http, ext.settings.http_timeout,
-                             ext.settings.jwks_refetch_interval)
+        ext.jwks = JwksCache(
+            ext.jwks.http, ext.settings.http_timeout, ext.settings.jwks_refetch_interval
+        )
         ext.framing.invalidate()
         # A new browser that has just been through the OIDC login (state cookie set).
         self.client = self.app.test_client()
@@ -139,8 +141,9 @@ class World:
         key, kid = _private_key(self.platform.key.pem), self.platform.key.kid
         self.id_tokens = [
             jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid}),
-            jwt.encode(self.platform.claims("another-nonce"), key, algorithm="RS256",
-                       headers={"kid": kid}),
+            jwt.encode(
+                self.platform.claims("another-nonce"), key, algorithm="RS256", headers={"kid": kid}
+            ),
             jwt.encode(claims, key, algorithm="RS256", headers={"kid": "unknown-kid"}),
             "e30.e30.",
             "a.b.c",

@@ -10,8 +10,14 @@ from typing import Any
 
 from tests.fuzz.strategies import RouteParams
 
-LOGIN = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id",
-         "lti_deployment_id")
+LOGIN = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "client_id",
+    "lti_deployment_id",
+)
 
 
 def _login_known() -> dict[str, Any]:
@@ -69,8 +75,17 @@ TOOL_ROUTES: dict[tuple[str, str], RouteParams] = {
         ("lt", "challenge_id"), {**TOKEN, "challenge_id": lambda w: w.challenge_ids}
     ),
     ("/play/answer", "POST"): RouteParams(
-        ("lt", "challenge_id", "seq", "action", "answer", "answer.1", "answer.2",
-         "answer.a", "answer.b"),
+        (
+            "lt",
+            "challenge_id",
+            "seq",
+            "action",
+            "answer",
+            "answer.1",
+            "answer.2",
+            "answer.a",
+            "answer.b",
+        ),
         {
             **TOKEN,
             "challenge_id": lambda w: w.challenge_ids,

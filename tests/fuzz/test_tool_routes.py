@@ -19,10 +19,30 @@ from tests.fuzz.conftest import World
 from tests.fuzz.routes import TOOL_ROUTES
 from tests.fuzz.strategies import fuzz_requests
 
-EXAMPLES_PER_ROUTE = 25
+EXAMPLES_PER_ROUTE = 20
+# More where parameters reach the database or the grading: the login, the launch, the answer.
+EXAMPLES: dict[tuple[str, str], int] = {
+    ("/lti/login", "GET"): 60,
+    ("/lti/login", "POST"): 40,
+    ("/lti/launch", "POST"): 60,
+    ("/play/answer", "POST"): 60,
+    ("/play/start", "POST"): 30,
+    ("/play/self-assessment", "POST"): 30,
+    ("/deep-linking", "POST"): 30,
+}
 
 # Routes other work is rewriting: a 5xx found there is reported, not fixed here.
+LOGIN = (
+    "login/launch being rewritten; on PostgreSQL: NUL in iss or client_id (find_platform) and "
+    "target_link_uri over 1000 characters (login_state) give 500 (see test_found.py)"
+)
 PENDING: dict[tuple[str, str], str] = {
+    ("/lti/login", "GET"): LOGIN,
+    ("/lti/login", "POST"): LOGIN,
+    ("/lti/launch", "POST"): (
+        "launch being rewritten; on PostgreSQL a valid id_token with a NUL in state gives 500 "
+        "(LoginState lookup, see test_found.py)"
+    ),
     ("/attachments/<path:name>", "GET"): (
         "attachments route is being rewritten: GET /attachments/%00 (NUL in the name: "
         "ValueError from Path.resolve) and GET /attachments/<300 x 'a'> (OSError "
@@ -53,30 +73,35 @@ def test_every_route_is_fuzzed(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(("rule", "method"), _route_params())
-@settings(
-    max_examples=EXAMPLES_PER_ROUTE,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    # No shrinking: a failure is reported as drawn (long values shortened in the message),
-    # and a route marked xfail costs no more than one that passes.
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.large_base_example,
-    ],
-)
-@given(data=st.data())
-def test_hostile_parameters(world: World, rule: str, method: str, data: st.DataObject) -> None:
-    request = data.draw(fuzz_requests(rule, method, TOOL_ROUTES[(rule, method)], world))
-    before = world.snapshot()
-    response = request.send(world.client)
-    response.close()  # files are streamed: close them as a browser going away would
-    status = response.status_code
-    assert status < 500, f"{status} for {request.describe()}"
-    if 400 <= status < 500:
-        after = world.snapshot()
-        changed = [name for name in before if before[name] != after[name]]
-        assert not changed, f"refused ({status}) but {changed} changed: {request.describe()}"
+def test_hostile_parameters(world: World, rule: str, method: str) -> None:
+    spec = TOOL_ROUTES[(rule, method)]
+
+    @settings(
+        max_examples=EXAMPLES.get((rule, method), EXAMPLES_PER_ROUTE),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        # No shrinking: a failure is reported as drawn (long values shortened in the
+        # message), and a route marked xfail costs no more than one that passes.
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
+    )
+    @given(data=st.data())
+    def one_request(data: st.DataObject) -> None:
+        request = data.draw(fuzz_requests(rule, method, spec, world))
+        before = world.snapshot()
+        assert world.client is not None
+        response = request.send(world.client)
+        response.close()  # files are streamed: close them as a browser going away would
+        status = response.status_code
+        assert status < 500, f"{status} for {request.describe()}"
+        if 400 <= status < 500:
+            after = world.snapshot()
+            changed = [name for name in before if before[name] != after[name]]
+            assert not changed, f"refused ({status}) but {changed} changed: {request.describe()}"
+
+    one_request()
