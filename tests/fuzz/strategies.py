@@ -231,10 +231,15 @@ def fuzz_requests(draw: st.DrawFn, rule: str, method: str, spec: RouteParams, wo
     path = rule
     for variable, known in spec.path.items():
         placeholder = next(
-            p
-            for p in _placeholders(rule)
-            if p.endswith(":" + variable + ">") or p == f"<{variable}>"
+            (
+                p
+                for p in _placeholders(rule)
+                if p.endswith(":" + variable + ">") or p == f"<{variable}>"
+            ),
+            None,
         )
+        if placeholder is None:  # a variable of another rule sharing these parameters
+            continue
         if draw(st.booleans()):
             value: Value = draw(st.sampled_from(list(known(world))))
             segment = value if isinstance(value, str) else encode(value)
