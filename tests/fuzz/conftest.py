@@ -161,7 +161,9 @@ def _launched(fuzz_app: Flask) -> Iterator[World]:
         platform.tool_jwks = app.test_client().get("/lti/jwks").get_json()
         learner = Agent(app, platform)
         learner.launch()
-        page = learner.start()
+        # One answer given, so that feedback and checkpoint pages have something to show.
+        learner.answer(learner.start(), "wrong")
+        page = learner.play()
         assert page.challenge_id, page.html
         anonymous = Agent(app, platform, sub=None, resource_link="activity-2")
         anonymous.launch()

@@ -31,8 +31,13 @@ def _login_known() -> dict[str, Any]:
     }
 
 
+# The page token of a learner's launch first, then of an anonymous learner, a teacher and a
+# deep-linking launch (``World.tokens``); teacher and deep-linking pages want theirs first.
 TOKEN: dict[str, Any] = {"lt": lambda w: w.tokens}
-SEQ = lambda w: ["0", "1", "2", "3", str(w.seq), str(w.seq + 1)]  # noqa: E731
+TEACHER_TOKEN: dict[str, Any] = {"lt": lambda w: [w.tokens[2], *w.tokens]}
+DEEP_LINKING_TOKEN: dict[str, Any] = {"lt": lambda w: [w.tokens[3], *w.tokens]}
+ANSWERED = lambda w: [str(w.seq - 1), "0", "-1", str(w.seq), "99"]  # noqa: E731
+SEQ = lambda w: [str(w.seq), "0", "1", "2", "3", str(w.seq + 1)]  # noqa: E731
 
 TOOL_ROUTES: dict[tuple[str, str], RouteParams] = {
     ("/", "GET"): RouteParams(),
@@ -51,11 +56,11 @@ TOOL_ROUTES: dict[tuple[str, str], RouteParams] = {
     ),
     ("/activity", "GET"): RouteParams(("lt",), TOKEN),
     ("/activity/report", "GET"): RouteParams(
-        ("lt", "format"), {**TOKEN, "format": lambda w: ["csv", "html"]}
+        ("lt", "format"), {**TEACHER_TOKEN, "format": lambda w: ["csv", "html"]}
     ),
-    ("/deep-linking", "GET"): RouteParams(("lt",), TOKEN),
+    ("/deep-linking", "GET"): RouteParams(("lt",), DEEP_LINKING_TOKEN),
     ("/deep-linking", "POST"): RouteParams(
-        ("lt", "parcours"), {**TOKEN, "parcours": lambda w: w.parcours_ids}
+        ("lt", "parcours"), {**DEEP_LINKING_TOKEN, "parcours": lambda w: w.parcours_ids}
     ),
     ("/play/start", "POST"): RouteParams(
         ("lt", "job_profile", "new"),
@@ -66,7 +71,7 @@ TOOL_ROUTES: dict[tuple[str, str], RouteParams] = {
         ("lt", "action", "area.1", "area.2", "area.3", "area.4", "area.5"),
         {
             **TOKEN,
-            "action": lambda w: ["skip", "validate"],
+            "action": lambda w: ["validate", "skip"],
             **{f"area.{n}": (lambda w: ["1", "2", "3", "4"]) for n in range(1, 6)},
         },
     ),
@@ -95,8 +100,8 @@ TOOL_ROUTES: dict[tuple[str, str], RouteParams] = {
         },
         more_names=lambda w: w.answer_names,
     ),
-    ("/play/feedback", "GET"): RouteParams(("lt", "seq"), {**TOKEN, "seq": SEQ}),
-    ("/play/checkpoint", "GET"): RouteParams(("lt", "upto"), {**TOKEN, "upto": SEQ}),
+    ("/play/feedback", "GET"): RouteParams(("lt", "seq"), {**TOKEN, "seq": ANSWERED}),
+    ("/play/checkpoint", "GET"): RouteParams(("lt", "upto"), {**TOKEN, "upto": ANSWERED}),
     ("/play/results", "GET"): RouteParams(("lt",), TOKEN),
     ("/attachments/<path:name>", "GET"): RouteParams(
         ("download",),

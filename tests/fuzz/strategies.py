@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import encode_multipart
 
 Value = str | bytes
+SESSION_FIELD = "lt"  # the page token (lti_tool.lti.tokens.TOKEN_FIELD)
 
 # Values that mean something to some parser: numbers out of range, JSON, paths, markup, SQL,
 # the player's own vocabulary. Each is a classic way for a view to trip over a type.
@@ -151,7 +152,7 @@ class RouteParams:
     """
 
     names: tuple[str, ...] = ()
-    known: dict[str, Known] = field(default_factory=dict)
+    known: dict[str, Known] = field(default_factory=dict)  # the valid value first
     path: dict[str, Known] = field(default_factory=dict)
     more_names: Known | None = None  # names only the content knows (``answer.<key>``)
 
@@ -263,16 +264,32 @@ def fuzz_requests(draw: st.DrawFn, rule: str, method: str, spec: RouteParams, wo
         if draw(st.integers(0, 4)) == 0:
             target.append((pair[0], draw(st.one_of(st.just(pair[1]), fuzz_values()))))
 
+    known = dict(spec.known)
+    session = known.pop(SESSION_FIELD, None)
+    if session is not None:
+        # Most requests carry a valid page token, or the fuzz would test the "no token" page
+        # only; the others carry another launch's token, none, or a hostile one.
+        tokens = list(session(world))
+        how = draw(st.sampled_from(["valid"] * 5 + ["other", "absent", "hostile"]))
+        in_body = encoding in {"form", "multipart"} and draw(st.booleans())
+        if how == "valid":
+            place((SESSION_FIELD, tokens[0]), in_body)
+        elif how == "other":
+            place((SESSION_FIELD, draw(st.sampled_from(tokens[1:]))), in_body)
+        elif how == "hostile":
+            token = tokens[0]
+            place((SESSION_FIELD, draw(st.one_of(mutations(token), fuzz_values()))), in_body)
     extra = draw(st.integers(0, 6))
-    if spec.known and draw(st.booleans()):
+    if known and draw(st.booleans()):
         # A valid request with one or two values spoiled: how a hostile value gets past the
         # first checks (a page token, the required login parameters) to the code behind.
-        valid = [
-            (name, draw(st.sampled_from(list(known(world))))) for name, known in spec.known.items()
-        ]
-        spoiled = set(draw(st.lists(st.integers(0, len(valid) - 1), min_size=1, max_size=2)))
+        # The first known value of each name is the valid one; none, one or two are spoiled.
+        valid = [(name, values(world)[0]) for name, values in known.items()]
+        spoiled = {
+            draw(st.integers(0, len(valid) - 1)) for _ in range(draw(st.sampled_from([0, 1, 2])))
+        }
         for index, (name, valid_value) in enumerate(valid):
-            in_body = encoding != "none" and draw(st.integers(0, 3)) > 0
+            in_body = encoding != "none" and draw(st.integers(0, 7)) > 0
             value = valid_value
             if index in spoiled:
                 value = draw(st.one_of(mutations(valid_value), fuzz_values(huge=in_body)))
