@@ -71,6 +71,18 @@ def _player_error(exc: PlayerError) -> Response | tuple[str, int]:
     return render_error(str(message), str(advice), status, code=exc.code)
 
 
+def _activity_launch() -> Launch:
+    """The launch behind the page token, if it is the launch of an activity.
+
+    A deep-linking launch (a teacher choosing a parcours) has no resource link, hence no
+    attempt: its token opens no player page.
+    """
+    launch = current_launch()
+    if launch.resource_link is None:
+        abort(404)
+    return launch
+
+
 def _attempt(launch: Launch) -> Attempt:
     attempt = player().current(db_session(), launch)
     if attempt is None:
@@ -96,7 +108,7 @@ def learner_home(launch: Launch, summary: Any) -> str:
 
 @bp.post("/play/start")
 def start() -> Response:
-    launch = current_launch()
+    launch = _activity_launch()
     with transaction() as session:
         attempt = player().start(
             session,
@@ -115,7 +127,7 @@ def start() -> Response:
 
 @bp.route("/play/self-assessment", methods=["GET", "POST"])
 def self_assessment() -> str | Response:
-    launch = current_launch()
+    launch = _activity_launch()
     if request.method == "POST":
         with transaction():
             attempt = _attempt(launch)
@@ -130,7 +142,7 @@ def self_assessment() -> str | Response:
 
 @bp.get("/play")
 def play() -> str | Response:
-    launch = current_launch()
+    launch = _activity_launch()
     with transaction() as session:
         attempt = _attempt(launch)
         served = player().serve(session, attempt, launch)
@@ -145,7 +157,7 @@ def play() -> str | Response:
 
 @bp.post("/play/timer")
 def start_timer() -> Response:
-    launch = current_launch()
+    launch = _activity_launch()
     with transaction():
         attempt = _attempt(launch)
         player().start_timer(attempt, request.form.get("challenge_id", ""))
@@ -182,7 +194,7 @@ def _answer_from_form(challenge_type: ChallengeType, fields: list[str]) -> objec
 
 @bp.post("/play/answer")
 def answer() -> Response:
-    launch = current_launch()
+    launch = _activity_launch()
     challenge_id = request.form.get("challenge_id", "")
     try:
         seq = int(request.form.get("seq", ""))
@@ -217,7 +229,7 @@ def answer() -> Response:
 
 @bp.get("/play/feedback")
 def feedback() -> str:
-    launch = current_launch()
+    launch = _activity_launch()
     attempt = _attempt(launch)
     seq = request.args.get("seq", type=int)
     record = next((r for r in attempt.answers if r.seq == seq), None)
@@ -232,7 +244,7 @@ def feedback() -> str:
 
 @bp.get("/play/checkpoint")
 def checkpoint() -> str:
-    launch = current_launch()
+    launch = _activity_launch()
     attempt = _attempt(launch)
     upto = request.args.get("upto", type=int) or attempt.answer_count
     page = presenter.checkpoint_page(attempt, upto, launch.locale)
@@ -241,7 +253,7 @@ def checkpoint() -> str:
 
 @bp.get("/play/results")
 def results() -> str | Response:
-    launch = current_launch()
+    launch = _activity_launch()
     attempt = _attempt(launch)
     if attempt.status != "completed":
         return _go("player.play")
