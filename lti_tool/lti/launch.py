@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +31,9 @@ from lti_tool.models import Deployment, LoginState, Platform, UsedNonce
 
 if TYPE_CHECKING:
     from lti_tool.lti.login import LoginBinding
+
+# What a state or nonce issued at login can look like (URL-safe, at most the column's length).
+_ISSUED_VALUE = re.compile(r"[A-Za-z0-9._~-]{1,100}")
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +403,10 @@ class LaunchValidator:
         nonce = claims.get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise LaunchRejected("missing_claim", "the id_token has no nonce")
+        if not _ISSUED_VALUE.fullmatch(nonce):
+            # Ours are short URL-safe strings; anything else (a NUL, 10 kB) was not issued by
+            # us and must not reach a query, where PostgreSQL would refuse it with an error.
+            raise LaunchRejected("nonce_mismatch", "the nonce is not one this tool issues", 403)
         used = self.session.scalar(
             select(UsedNonce.id).where(
                 UsedNonce.platform_id == platform.id, UsedNonce.nonce == nonce
@@ -409,7 +417,7 @@ class LaunchValidator:
         state = form.get("state", "")
         if not state:
             raise LaunchRejected("missing_state", "no state in the request")
-        row = self.session.get(LoginState, state)
+        row = self.session.get(LoginState, state) if _ISSUED_VALUE.fullmatch(state) else None
         now = datetime.now(UTC)
         if row is None or row.platform_id != platform.id or _aware(row.expires_at) < now:
             raise LaunchRejected(

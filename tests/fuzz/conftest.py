@@ -57,6 +57,9 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         base_url="http://localhost",
         content_dir=PROJECT_DIR / "content",
         testing=True,
+        # One client address makes every launch of the module: the per-address login limit
+        # (tests/lti/test_login_limits.py) would refuse them before the fuzz gets anywhere.
+        login_rate_limit="1000000 per minute",
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("lti_tool.content_store.load_catalogue", _catalogue)

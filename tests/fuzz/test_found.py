@@ -33,7 +33,6 @@ def test_a_deep_linking_token_opens_no_player_page(world: World, method: str, pa
 
 # Found in code other work is rewriting (the OIDC login, the launch, the attachments route):
 # kept here with the exact input, expected to pass once that work lands.
-LOGIN_REWRITE = "login/launch being rewritten: PostgreSQL refuses the value, the view gives 500"
 
 
 def _assert_survived(world: World, status: int, before: object) -> None:
@@ -54,7 +53,6 @@ def _login_params(world: World, **changes: str) -> dict[str, str]:
     return params
 
 
-@pytest.mark.xfail(reason=LOGIN_REWRITE + " (NUL in iss: find_platform)", strict=False)
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_login_with_a_nul_in_the_issuer(world: World, method: str) -> None:
     assert world.client is not None
@@ -65,10 +63,6 @@ def test_login_with_a_nul_in_the_issuer(world: World, method: str) -> None:
     _assert_survived(world, response.status_code, before)
 
 
-@pytest.mark.xfail(
-    reason=LOGIN_REWRITE + " (target_link_uri > 1000 characters: login_state column)",
-    strict=False,
-)
 def test_login_with_an_overlong_target_link_uri(world: World) -> None:
     assert world.client is not None
     params = _login_params(world, target_link_uri="http://localhost/lti/launch/" + "a" * 1100)
@@ -77,10 +71,6 @@ def test_login_with_an_overlong_target_link_uri(world: World) -> None:
     _assert_survived(world, response.status_code, before)
 
 
-@pytest.mark.xfail(
-    reason=LOGIN_REWRITE + " (NUL in state: LoginState lookup in _check_nonce_and_state)",
-    strict=False,
-)
 def test_launch_with_a_nul_in_the_state(world: World) -> None:
     assert world.client is not None
     before = world.snapshot()
@@ -90,11 +80,6 @@ def test_launch_with_a_nul_in_the_state(world: World) -> None:
     _assert_survived(world, response.status_code, before)
 
 
-@pytest.mark.xfail(
-    reason="attachments route being rewritten: Path.resolve/is_file raise (ValueError on "
-    "NUL, OSError ENAMETOOLONG on a name over 255 bytes), the view gives 500",
-    strict=False,
-)
 @pytest.mark.parametrize("name", ["%00", "a%00.csv", "a" * 300])
 def test_attachment_names_the_file_system_refuses(world: World, name: str) -> None:
     assert world.client is not None

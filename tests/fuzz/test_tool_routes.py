@@ -31,24 +31,9 @@ EXAMPLES: dict[tuple[str, str], int] = {
     ("/deep-linking", "POST"): 30,
 }
 
-# Routes other work is rewriting: a 5xx found there is reported, not fixed here.
-LOGIN = (
-    "login/launch being rewritten; on PostgreSQL: NUL in iss or client_id (find_platform) and "
-    "target_link_uri over 1000 characters (login_state) give 500 (see test_found.py)"
-)
-PENDING: dict[tuple[str, str], str] = {
-    ("/lti/login", "GET"): LOGIN,
-    ("/lti/login", "POST"): LOGIN,
-    ("/lti/launch", "POST"): (
-        "launch being rewritten; on PostgreSQL a valid id_token with a NUL in state gives 500 "
-        "(LoginState lookup, see test_found.py)"
-    ),
-    ("/attachments/<path:name>", "GET"): (
-        "attachments route is being rewritten: GET /attachments/%00 (NUL in the name: "
-        "ValueError from Path.resolve) and GET /attachments/<300 x 'a'> (OSError "
-        "ENAMETOOLONG from is_file) give 500"
-    ),
-}
+# Routes whose fuzzing is known to fail, with the reason; empty since every 5xx found was
+# fixed. A new entry needs a failing case in test_found.py.
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def _route_params() -> list[Any]:
