@@ -29,6 +29,7 @@ from lti_tool.lti.launch import (
 )
 from lti_tool.lti.registrations import find_platform
 from lti_tool.lti.roles import side_for
+from lti_tool.lti.stored_claims import stored_claims
 from lti_tool.models import (
     Launch,
     LoginState,
@@ -224,7 +225,7 @@ def record_launch(session: Session, launch: ValidatedLaunch, *, lifetime: int) -
         message_type=launch.message_type,
         role=side_for(claims),
         locale=_locale(claims),
-        claims=claims,
+        claims=stored_claims(claims),
         created_at=now,
         expires_at=now + timedelta(seconds=lifetime),
     )
