@@ -343,8 +343,6 @@ class Player:
             "status": "completed",
             "finished_at": utcnow(),
             "current_challenge_id": None,
-            "current_served_at": None,
-            "timer_started_at": None,
             "mastery": float(result.mastery),
             "result": {
                 "levels": result.levels(),
