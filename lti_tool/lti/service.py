@@ -1,8 +1,8 @@
 """Service layer of the LTI flow: it owns the transactions of login and launch.
 
-A launch is stored in one transaction (state consumed, nonce recorded, user, course, activity
-and launch rows written) only after :class:`LaunchValidator` accepted it, so a rejected
-launch leaves nothing behind.
+A launch is stored in one transaction (nonce recorded, user, course, activity and launch rows
+written) only after :class:`LaunchValidator` accepted it, so a rejected launch leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from lti_tool.db import Base
 from lti_tool.i18n import SUPPORTED_LOCALES
 from lti_tool.lti.launch import (
     AGS_CLAIM,
@@ -27,6 +30,7 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.login import LoginBinding, launch_url, validated_login
 from lti_tool.lti.registrations import find_platform
 from lti_tool.lti.roles import side_for
+from lti_tool.lti.stored_claims import stored_claims
 from lti_tool.models import (
     Launch,
     LoginState,
@@ -35,6 +39,8 @@ from lti_tool.models import (
     ResourceLink,
     UsedNonce,
 )
+
+Row = TypeVar("Row", bound=Base)
 
 
 @dataclass(frozen=True)
@@ -135,27 +141,70 @@ def _text(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if isinstance(value, str | int | float) and value != "" else None
 
 
+def _insert_skipping_conflicts(session: Session, model: type[Base], **values: Any) -> Any:
+    """An INSERT that accepts ``on_conflict_do_nothing``: the PostgreSQL or SQLite dialect's
+    (the two databases the tool runs on; both spell it ``ON CONFLICT DO NOTHING``)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).values(**values)
+
+
+def _insert_or_get(session: Session, model: type[Row], **key: Any) -> Row:
+    """The row of ``model`` with this unique ``key``, inserted if missing.
+
+    Safe when requests insert the same key at once (a course's first launches): the INSERT
+    skips a conflicting row (``ON CONFLICT DO NOTHING``, on SQLite and PostgreSQL alike),
+    waiting for a concurrent insert of the same key to commit, then the row is read back.
+    A read-then-insert would fail with a unique violation for every request but the first.
+    """
+    statement = _insert_skipping_conflicts(session, model, **key)
+    session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+    return session.scalars(select(model).filter_by(**key)).one()
+
+
+def _burn_nonce(session: Session, launch: ValidatedLaunch, expires_at: datetime) -> None:
+    """Record the launch's nonce as used, or refuse the launch as a replay.
+
+    This INSERT decides between copies of one id_token posted at once: one inserts the row,
+    the others wait for it and find it there, and are refused as a replay sent later is.
+    """
+    statement = _insert_skipping_conflicts(
+        session,
+        UsedNonce,
+        platform_id=launch.platform.id,
+        nonce=launch.nonce,
+        expires_at=expires_at,
+    )
+    inserted = session.scalar(
+        statement.on_conflict_do_nothing(index_elements=["platform_id", "nonce"]).returning(
+            UsedNonce.id
+        )
+    )
+    if inserted is None:
+        raise LaunchRejected("replayed", "this id_token nonce was already used", 403)
+
+
 def record_launch(session: Session, launch: ValidatedLaunch, *, lifetime: int) -> Launch:
-    """Store an accepted launch; the caller commits. Returns the launch row."""
+    """Store an accepted launch; the caller commits. Returns the launch row.
+
+    Launches may arrive at the same moment (a group's first launches into a new course, a
+    double-posted form): the nonce, user, course and activity rows are written with
+    insert-or-get statements that are safe under concurrency. The login state is left to
+    expire rather than deleted: its nonce is burned here, so it cannot serve again, and a
+    concurrent copy of this launch then fails on the nonce, as a replay, not on the state.
+    """
     claims = launch.claims
     platform = launch.platform
     now = datetime.now(UTC)
-    session.execute(delete(LoginState).where(LoginState.state == launch.state))
     exp = claims.get("exp")
     nonce_expiry = (
         datetime.fromtimestamp(float(exp), UTC) if isinstance(exp, int | float) else now
     ) + timedelta(hours=1)
-    session.add(UsedNonce(platform_id=platform.id, nonce=launch.nonce, expires_at=nonce_expiry))
+    _burn_nonce(session, launch, nonce_expiry)
 
     user = None
     if not launch.anonymous:
-        sub = str(claims["sub"])
-        user = session.scalar(
-            select(LtiUser).where(LtiUser.platform_id == platform.id, LtiUser.sub == sub)
-        )
-        if user is None:
-            user = LtiUser(platform_id=platform.id, sub=sub)
-            session.add(user)
+        user = _insert_or_get(session, LtiUser, platform_id=platform.id, sub=str(claims["sub"]))
         if platform.store_personal_data:
             name = claims.get("name") or " ".join(
                 str(claims[k]) for k in ("given_name", "family_name") if claims.get(k)
@@ -166,35 +215,24 @@ def record_launch(session: Session, launch: ValidatedLaunch, *, lifetime: int) -
     context = None
     context_claim = claims.get(CLAIM + "context") or {}
     if context_claim.get("id"):
-        context_id = str(context_claim["id"])[:255]
-        context = session.scalar(
-            select(LtiContext).where(
-                LtiContext.deployment_pk == launch.deployment.id,
-                LtiContext.context_id == context_id,
-            )
+        context = _insert_or_get(
+            session,
+            LtiContext,
+            deployment_pk=launch.deployment.id,
+            context_id=str(context_claim["id"])[:255],
         )
-        if context is None:
-            context = LtiContext(deployment_pk=launch.deployment.id, context_id=context_id)
-            session.add(context)
         context.title = _text(context_claim.get("title"), 500) or context.title
         context.label = _text(context_claim.get("label"), 255) or context.label
-        session.flush()
 
     resource_link = None
     if launch.message_type != DEEP_LINKING_REQUEST:
         link_claim = claims[CLAIM + "resource_link"]
-        link_id = str(link_claim["id"])[:255]
-        resource_link = session.scalar(
-            select(ResourceLink).where(
-                ResourceLink.deployment_pk == launch.deployment.id,
-                ResourceLink.resource_link_id == link_id,
-            )
+        resource_link = _insert_or_get(
+            session,
+            ResourceLink,
+            deployment_pk=launch.deployment.id,
+            resource_link_id=str(link_claim["id"])[:255],
         )
-        if resource_link is None:
-            resource_link = ResourceLink(
-                deployment_pk=launch.deployment.id, resource_link_id=link_id
-            )
-            session.add(resource_link)
         resource_link.context_pk = context.id if context else resource_link.context_pk
         resource_link.title = _text(link_claim.get("title"), 500) or resource_link.title
         custom = claims.get(CLAIM + "custom") or {}
@@ -205,7 +243,6 @@ def record_launch(session: Session, launch: ValidatedLaunch, *, lifetime: int) -
         if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str):
             resource_link.lineitem_url = ags["lineitem"][:1000]
 
-    session.flush()
     row = Launch(
         platform_id=platform.id,
         deployment_pk=launch.deployment.id,
@@ -214,7 +251,7 @@ def record_launch(session: Session, launch: ValidatedLaunch, *, lifetime: int) -
         message_type=launch.message_type,
         role=side_for(claims),
         locale=_locale(claims),
-        claims=claims,
+        claims=stored_claims(claims),
         created_at=now,
         expires_at=now + timedelta(seconds=lifetime),
     )

@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -338,22 +338,41 @@ class Player:
         return score(view, elements, profile)
 
     def finish(self, session: Session, attempt: Attempt, launch: Launch) -> AssessmentResult:
+        """Finish the attempt once: several requests may see its last answer at the same
+        moment (reloads, tabs), and each computes the same result.
+
+        The attempt is switched to ``completed`` by one conditional UPDATE (``WHERE status =
+        'started'``); only the request whose UPDATE changed the row writes the end
+        statements and queues the grade, in the same transaction. The others wait for the
+        row lock (PostgreSQL) or the write lock (SQLite), then change nothing.
+        """
         result = self.assess(attempt)
-        attempt.status = "completed"
-        attempt.finished_at = utcnow()
-        attempt.current_challenge_id = None
-        attempt.mastery = float(result.mastery)
-        attempt.result = {
-            "levels": result.levels(),
-            "score": result.total_score,
+        values: dict[str, Any] = {
+            "status": "completed",
+            "finished_at": utcnow(),
+            "current_challenge_id": None,
             "mastery": float(result.mastery),
-            "passed": result.passed,
+            "result": {
+                "levels": result.levels(),
+                "score": result.total_score,
+                "mastery": float(result.mastery),
+                "passed": result.passed,
+            },
         }
-        if recordable(attempt):
+        if recordable(attempt) and _offers_grades(launch):
+            values["grade_status"] = "pending"
+            values["grade_next_try_at"] = values["finished_at"]
+        session.flush()
+        changed = session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id, Attempt.status == "started")
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        # Read back what is stored: this request's values, or those of the one that won.
+        session.refresh(attempt, list(values))
+        if cast(CursorResult[Any], changed).rowcount == 1 and recordable(attempt):
             self.events.completed(session, attempt, launch, result)
-            if _offers_grades(launch):
-                attempt.grade_status = "pending"
-                attempt.grade_next_try_at = utcnow()
         return result
 
 
