@@ -13,9 +13,13 @@ on a session cookie: every link and form carries this token (query parameter or 
   act as the person the LMS launched, even if a launch row came to name another user. It does
   not bind the token to a browser (nothing can, without cookies): whoever holds a live token
   acts as that user, which is why it never reaches a log or a ``Referer``;
-- **read-only once its attempt is finished**: the token records when it was issued; a form
-  posted with a token issued before the attempt finished is refused (the results page, shown
-  after the end, issues the token that may start the next attempt).
+- **read-only once its attempt is finished**: a token records the *origin* of its chain — the
+  moment the LTI launch issued the first token of that chain. Each page's fresh token keeps
+  its predecessor's origin, so a form posted with a token whose chain began before an attempt
+  finished is refused, however many pages were opened with it since: a token copied from a
+  log or a shared screen before the end cannot be refreshed into one that acts. Only two
+  things start a new chain: a new LTI launch, and the request that finishes the attempt
+  (the agent who answered the last challenge may start the next attempt from the results).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class PageToken:
     launch_id: str
     user: str  # keyed digest of the launch's user (see :meth:`LaunchTokens.user_binding`)
     issued_at: datetime
+    origin: datetime  # when the chain this token belongs to began (see the module's notes)
 
 
 def _utcnow() -> datetime:
@@ -80,13 +85,20 @@ class LaunchTokens:
         user = launch.user
         return self.user_binding(launch.id, launch.platform.issuer, user.sub if user else None)
 
-    def issue(self, launch: Launch) -> str:
-        """A fresh token for ``launch``, bound to its user, issued now."""
-        return self.issue_raw(launch.id, self.launch_binding(launch))
+    def issue(self, launch: Launch, *, origin: datetime | None = None) -> str:
+        """A fresh token for ``launch``, bound to its user, issued now.
 
-    def issue_raw(self, launch_id: str, user: str) -> str:
+        ``origin``: the chain the token continues (the previous token's); a new chain by
+        default, which only a launch or the request that finishes an attempt may start.
+        """
+        return self.issue_raw(launch.id, self.launch_binding(launch), origin=origin)
+
+    def issue_raw(self, launch_id: str, user: str, *, origin: datetime | None = None) -> str:
         stamp = (self.clock() - _EPOCH) // _MICROSECOND
-        return str(self._serializer.dumps({"l": launch_id, "u": user, "t": stamp}))
+        start = stamp if origin is None else (origin - _EPOCH) // _MICROSECOND
+        return str(
+            self._serializer.dumps({"l": launch_id, "u": user, "t": stamp, "o": min(start, stamp)})
+        )
 
     def read(self, token: str | None) -> PageToken:
         if not token:
@@ -97,10 +109,13 @@ class LaunchTokens:
             raise TokenError("launch token invalid") from exc
         if not isinstance(data, dict):
             raise TokenError("launch token invalid")
-        launch_id, user, stamp = data.get("l"), data.get("u"), data.get("t")
-        if not (isinstance(launch_id, str) and isinstance(user, str) and isinstance(stamp, int)):
+        launch_id, user = data.get("l"), data.get("u")
+        stamp, start = data.get("t"), data.get("o")
+        if not (isinstance(launch_id, str) and isinstance(user, str)):
+            raise TokenError("launch token invalid")
+        if not (isinstance(stamp, int) and isinstance(start, int)) or start > stamp:
             raise TokenError("launch token invalid")
         issued_at = _EPOCH + stamp * _MICROSECOND
         if self.clock() - issued_at > self.idle_lifetime:
             raise TokenError("launch token expired", expired=True)
-        return PageToken(launch_id, user, issued_at)
+        return PageToken(launch_id, user, issued_at, _EPOCH + start * _MICROSECOND)

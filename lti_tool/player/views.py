@@ -22,7 +22,7 @@ from lti_tool.models import Attempt, Launch
 from lti_tool.player import presenter
 from lti_tool.player.service import CHECKPOINT_EVERY, Player, PlayerError
 from lti_tool.web import db_session, socle, transaction
-from lti_tool.web.activity import PageError, current_launch
+from lti_tool.web.activity import PageError, current_launch, start_token_chain
 from lti_tool.web.errors import render_error
 
 bp = Blueprint("player", __name__)
@@ -145,8 +145,11 @@ def play() -> str | Response:
     launch = _activity_launch()
     with transaction() as session:
         attempt = _attempt(launch)
+        was_started = attempt.status == "started"
         served = player().serve(session, attempt, launch)
     if served is None:
+        if was_started:  # this request saw the last answer and finished the attempt
+            start_token_chain(launch)
         _start_grade_sync()
         return _go("player.results")
     page = presenter.challenge_page(attempt, served, launch.locale)

@@ -72,15 +72,21 @@ def current_launch() -> Launch:
     if not hmac.compare_digest(token.user, tokens.launch_binding(launch)):
         log.warning("page token of launch %s refused: not its user", launch.id)
         raise _not_from_the_lms()
-    if request.method == "POST" and _finished_since(launch, token.issued_at):
+    if request.method == "POST" and _finished_since(launch, token.origin):
         raise PageError(
             _("Ce parcours a été terminé depuis l'ouverture de cette page."),
             _("Vos résultats restent consultables : rouvrez l'activité depuis votre cours."),
             409,
         )
     g.locale = launch.locale
-    g.token = tokens.issue(launch)
+    g.token = tokens.issue(launch, origin=token.origin)
     return launch
+
+
+def start_token_chain(launch: Launch) -> None:
+    """After this request finished the attempt: the pages it leads to may act again (start
+    the next attempt), while tokens of the chain that began before the end stay read-only."""
+    g.token = socle().tokens.issue(launch)
 
 
 def _not_from_the_lms() -> PageError:

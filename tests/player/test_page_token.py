@@ -114,6 +114,16 @@ def test_tokens_issued_before_the_end_can_read_results_but_not_post(
         assert "terminé depuis l&#39;ouverture de cette page" in response.get_data(as_text=True)
     assert agent.attempts() == finished or len(agent.attempts()) == len(finished)
 
+    # Opening pages with the old token hands out fresh tokens of the same, read-only chain:
+    # a token copied before the end cannot be refreshed into one that acts.
+    for path in ("/play/results", "/play", "/activity"):
+        agent.token = old_token
+        agent.follow(agent.get(path))  # adopts the page's fresh token, as a browser would
+        assert agent.token != old_token
+        response = agent.post("/play/start", {"new": "1"})
+        assert response.status_code == 409, path
+    assert len(agent.attempts()) == len(finished)
+
     agent.token = fresh  # the results page's token may start the next attempt
     page = agent.start(new="1")
     assert page.challenge_id
