@@ -236,7 +236,11 @@ def serve(bind: str, workers: int) -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url)
+    # gunicorn of the interpreter running this command: `.venv/bin/socle serve` works without
+    # an activated venv, and never picks another gunicorn from PATH
     argv = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "--bind",
         bind,
@@ -248,7 +252,7 @@ def serve(bind: str, workers: int) -> None:
         "-",
         "lti_tool.wsgi:app",
     ]
-    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
 
 @main.group()

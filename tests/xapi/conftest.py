@@ -118,8 +118,8 @@ def settings_for(endpoint: str, **overrides: Any) -> LrsSettings:
         "username": "socle",
         "password": "secret",
         "batch_size": 50,
-        "connect_timeout": 2.0,
-        "read_timeout": 10.0,
+        "connect_timeout": 10.0,  # bounds for a loaded machine; tests of timeouts set their own
+        "read_timeout": 30.0,
         "backoff_base": 1.0,
         "backoff_max": 60.0,
         "lease_seconds": 30.0,
