@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -44,11 +45,16 @@ def empty_schema() -> Iterator[tuple[str, str]]:
 
 
 def test_two_concurrent_upgrades_of_an_empty_database_both_succeed(
-    empty_schema: tuple[str, str],
+    empty_schema: tuple[str, str], tmp_path: Path
 ) -> None:
     admin_url, url = empty_schema
     name = f"socle-upgrade-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "SOCLE_DATABASE_URL": url, "PGAPPNAME": name}
+    env = {
+        **os.environ,
+        "SOCLE_DATABASE_URL": url,
+        "SOCLE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "PGAPPNAME": name,
+    }
     admin = create_engine(admin_url)
     upgrades: list[subprocess.Popen[bytes]] = []
     try:
