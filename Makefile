@@ -1,10 +1,12 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
+# PYTHON picks the interpreter of a new .venv (`PYTHON=python3.12 make demo`; after
+# `make clean` when .venv exists); PYTEST_ARGS narrows `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean lrs translations
+.PHONY: demo demo-reset test lint format install clean lrs translations
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -16,17 +18,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo's local LRS comes from `make lrs` when Node is installed; without it (or if npm
+# cannot install it) the demo runs all the same, its statements waiting in the outbox.
 demo: $(STAMP)
+	@$(MAKE) --no-print-directory lrs || \
+	  echo "the local LRS could not be installed (see above): the demo runs without it"
 	$(BIN)/socle demo
 
-# The LRS peer of the xAPI tests (Node); skipped when Node/npm are absent.
-lrs:
-	@if command -v npm >/dev/null 2>&1; then \
-	  test -d tests/lrs/node_modules/xapi-statements || \
-	  (cd tests/lrs && npm ci --no-audit --no-fund --loglevel=error); \
-	else echo "npm not found: LRS tests will be skipped"; fi
+# Forget the demo's state (SQLite database, secret key, demo LMS and LRS data): the next
+# `make demo` starts afresh. Stop the demo first (Ctrl-C).
+demo-reset:
+	rm -rf instance
 
-# PYTEST_ARGS narrows a run, e.g. CI's second pass on PostgreSQL.
+# The LRS of the demo and of the xAPI tests: Learning Locker's statement service from npm,
+# run with Node. Without Node/npm, one line says what is missing and what still works.
+lrs:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  test -f tests/lrs/node_modules/xapi-statements/dist/server.js || \
+	  (cd tests/lrs && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "Node.js/npm not found: no local LRS (the demo keeps its xAPI statements in" \
+	  "the outbox; the LRS tests are skipped); everything else works"; fi
+
+# Random order (pytest-randomly; the seed is printed, `PYTEST_ARGS=--randomly-seed=N`
+# replays an order, `-p no:randomly` keeps the file order). PYTEST_ARGS narrows a run, e.g.
+# `make test PYTEST_ARGS=tests/xapi` or CI's second pass on PostgreSQL.
 test: $(STAMP) lrs
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
 

@@ -249,7 +249,11 @@ def serve(bind: str, workers: int) -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url, secret_key=settings.secret_key)
+    # gunicorn of the interpreter running this command: `.venv/bin/socle serve` works without
+    # an activated venv, and never picks another gunicorn from PATH
     argv = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "--bind",
         bind,
@@ -269,7 +273,7 @@ def serve(bind: str, workers: int) -> None:
         "lti_tool.web.logs.GunicornLogger",
         "lti_tool.wsgi:app",
     ]
-    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
 
 @main.group()

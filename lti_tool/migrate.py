@@ -11,6 +11,10 @@ from lti_tool.config import PACKAGE_DIR
 
 _lock = threading.Lock()
 
+MIGRATION_LOCK_KEY = 0x50C1E_D8  # any fixed bigint, the same for every `socle` of one database
+"""PostgreSQL advisory lock held while migrating: containers started together (tool, worker,
+grades) upgrade one after the other, the later ones finding the schema at head."""
+
 
 def alembic_config(database_url: str, secret_key: str | None = None) -> Config:
     config = Config()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from lti_tool import models  # noqa: F401 - registers the tables
 from lti_tool.db import Base, make_engine
+from lti_tool.migrate import MIGRATION_LOCK_KEY
 
 
 def _target_metadata() -> list[MetaData]:
@@ -42,6 +43,13 @@ def run_migrations_online() -> None:
                 connection=connection, target_metadata=target_metadata, render_as_batch=True
             )
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Concurrent upgrades (several containers starting on one database) wait
+                    # here; the version table is read after the lock, so a later one finds it
+                    # at head. Released with the transaction, even if the process dies.
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
                 context.run_migrations()
     finally:
         engine.dispose()

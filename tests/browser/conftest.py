@@ -37,7 +37,7 @@ def new_context(chromium: Any) -> Iterator[Callable[..., Any]]:
         options.setdefault("locale", "fr-FR")
         options.setdefault("ignore_https_errors", True)
         context = chromium.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(60_000)  # waits end when the page is there; a bound only
         contexts.append(context)
         return context
 

@@ -93,7 +93,7 @@ class TestTool:
         """Verify the id_token with the platform's JWKS and show what was launched."""
         form = flask.request.form
         nonce = self._pending.pop(form["state"])
-        keys = requests.get(f"{self.platform_issuer}/jwks", timeout=5).json()["keys"]
+        keys = requests.get(f"{self.platform_issuer}/jwks", timeout=30).json()["keys"]
         kid = jwt.get_unverified_header(form["id_token"])["kid"]
         (jwk,) = [key for key in keys if key["kid"] == kid]
         claims = jwt.decode(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -122,6 +121,15 @@ def _set(**changes: Any) -> Mutation:
     return lambda claims: {**claims, **changes}
 
 
+def _issued(**offsets: int) -> Mutation:
+    """Times relative to the response's own `iat`, computed when the test signs it.
+
+    Never `time.time()` in the parameter list: that runs at collection, minutes before a test
+    that comes after the browser suites.
+    """
+    return lambda claims: {**claims, **{k: claims["iat"] + v for k, v in offsets.items()}}
+
+
 def _without(name: str) -> Mutation:
     return lambda claims: {k: v for k, v in claims.items() if k != name}
 
@@ -136,8 +144,8 @@ REFUSED: list[tuple[str, Mutation]] = [
     ("wrong iss", _set(iss="another-client")),
     ("wrong deployment", _set(**{CLAIM + "deployment_id": "other-deployment"})),
     ("wrong message type", _set(**{CLAIM + "message_type": "LtiResourceLinkRequest"})),
-    ("expired", _set(exp=int(time.time()) - 60)),
-    ("issued in the future", _set(iat=int(time.time()) + 120)),
+    ("expired", _issued(exp=-60)),
+    ("issued in the future", _issued(iat=120)),
     ("no nonce", _without("nonce")),
     ("no data", _without(DL_CLAIM + "data")),
     ("tampered data", lambda c: {**c, DL_CLAIM + "data": c[DL_CLAIM + "data"] + "x"}),

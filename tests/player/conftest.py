@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,32 @@ from tests.player.platform import GradebookPlatform
 def _platform_key() -> SigningKey:
     """One RSA key for every test platform: generating one per test costs more than the test."""
     return SigningKey.generate()
+
+
+class PlayerClock:
+    """The player's clock, started at the test's start and moved by the test, not by the
+    machine: each reading is one millisecond after the previous one.
+
+    Times a test writes (a timer started, an attempt finished) are set relative to it, and the
+    player judges answers and retries on it: a margin of two seconds stays two seconds however
+    long the requests take on a loaded machine, and two events still happen in order.
+    """
+
+    TICK = timedelta(milliseconds=1)
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        self.now += self.TICK
+        return self.now
+
+
+@pytest.fixture
+def player_clock(monkeypatch: pytest.MonkeyPatch) -> PlayerClock:
+    clock = PlayerClock()
+    monkeypatch.setattr("lti_tool.player.service.utcnow", clock)
+    return clock
 
 
 @pytest.fixture

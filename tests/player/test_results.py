@@ -7,7 +7,7 @@ in the gradebook a retry's score replaces the posted one only when it is better.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.domain.target import parcours_view
 from tests.player.agent import Agent, Page
+from tests.player.conftest import PlayerClock
 from tests.player.platform import GradebookPlatform
 
 
@@ -95,11 +96,11 @@ RETRY: dict[str, tuple[int, int, bool]] = {
     ids=list(RETRY),
 )
 def test_a_retry_waits_for_the_configured_delay(
-    case: str, settings_overrides: dict[str, Any], agent: Agent
+    case: str, settings_overrides: dict[str, Any], agent: Agent, player_clock: PlayerClock
 ) -> None:
     _delay, ago, allowed = RETRY[case]
     finish(agent)
-    finished = datetime.now(UTC) - timedelta(seconds=ago)
+    finished = player_clock() - timedelta(seconds=ago)
     agent.change_attempt(finished_at=finished)
     results = agent.page("/play/results")
     retry_form = results.form_to("/play/start")

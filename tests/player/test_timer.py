@@ -15,6 +15,7 @@ import pytest
 from lti_tool.domain.framework import Challenge
 from lti_tool.player.service import TIMER_GRACE_SECONDS
 from tests.player.agent import Agent, Page, challenges_where
+from tests.player.conftest import PlayerClock
 from tests.player_helpers import right_answer
 
 
@@ -97,12 +98,14 @@ ELAPSED: dict[str, tuple[Callable[[int], float], str, str]] = {
 
 
 @pytest.mark.parametrize("case", list(ELAPSED))
-def test_answers_after_timer_and_grace_are_timed_out(case: str, timed_agent: Agent) -> None:
+def test_answers_after_timer_and_grace_are_timed_out(
+    case: str, timed_agent: Agent, player_clock: PlayerClock
+) -> None:
     elapsed, how, status = ELAPSED[case]
     challenge, warning = show_warning(timed_agent)
     page = timed_agent.start_timer(warning)
     seconds = elapsed(challenge.timer or 0)
-    timed_agent.change_attempt(timer_started_at=datetime.now(UTC) - timedelta(seconds=seconds))
+    timed_agent.change_attempt(timer_started_at=player_clock() - timedelta(seconds=seconds))
     feedback = timed_agent.answer(page, how)
     assert feedback.answer_status == status
     (record,) = timed_agent.records()

@@ -14,7 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from tests.peers import missing_peer
 from tests.xapi.lrs_peer import LRS_DIR, LRS_SERVER, LrsProcess
 from tests.xapi.proxy import FaultProxy
 from xapi.delivery import LrsSettings
-from xapi.outbox import metadata, utcnow
+from xapi.outbox import metadata
 
 
 @pytest.fixture(scope="session")
@@ -85,12 +85,20 @@ def engine(database_url: str) -> Iterator[Engine]:
     created.dispose()
 
 
-class Clock:
-    """A clock the test moves forward instead of sleeping through backoffs."""
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-    def __init__(self) -> None:
-        # a second ahead, so rows enqueued at the real time during the test are already due
-        self.now = utcnow() + timedelta(seconds=1)
+
+class Clock:
+    """A clock the test moves forward instead of sleeping through backoffs.
+
+    It starts at a fixed instant, far from the real time: whatever is enqueued, retried or
+    reported in a test must be given ``now=clock()``, the time the worker reads. A call that
+    falls back on the real clock shows at once (its rows are months in the future), instead of
+    failing only on a machine slow enough to cross a one-second margin.
+    """
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
 
     def __call__(self) -> datetime:
         return self.now
@@ -110,8 +118,8 @@ def settings_for(endpoint: str, **overrides: Any) -> LrsSettings:
         "username": "socle",
         "password": "secret",
         "batch_size": 50,
-        "connect_timeout": 2.0,
-        "read_timeout": 10.0,
+        "connect_timeout": 10.0,  # bounds for a loaded machine; tests of timeouts set their own
+        "read_timeout": 30.0,
         "backoff_base": 1.0,
         "backoff_max": 60.0,
         "lease_seconds": 30.0,

@@ -60,7 +60,7 @@ def test_two_workers_never_send_a_statement_twice(
         for statement in samples.full_attempt(builder, registration)
     ]
     with engine.begin() as conn:
-        enqueue(conn, statements)
+        enqueue(conn, statements, now=clock())
     proxy.default_fault = Fault(delay=0.05)  # requests overlap: claims really compete
 
     reports = _run_two_workers(engine, proxy.endpoint, clock)

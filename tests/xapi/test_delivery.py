@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from typing import Any
 
@@ -35,9 +34,12 @@ def _statements(count: int | None = None) -> tuple[uuid.UUID, list[dict[str, Any
     return registration, statements[:count] if count else statements
 
 
-def _enqueue(engine: Engine, statements: list[dict[str, Any]], **kwargs: Any) -> None:
+def _enqueue(
+    engine: Engine, clock: Clock, statements: list[dict[str, Any]], **kwargs: Any
+) -> None:
+    """Rows are created on the test's clock, the one the worker reads: never the real time."""
     with engine.begin() as conn:
-        enqueue(conn, statements, **kwargs)
+        enqueue(conn, statements, now=clock(), **kwargs)
 
 
 def _rows(engine: Engine) -> list[Any]:
@@ -60,7 +62,7 @@ def test_statements_reach_the_lrs_exactly_once_in_batches(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements()
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     with _worker(engine, settings_for(proxy.endpoint, batch_size=5), clock) as worker:
         report = worker.run_once()
         assert (report.delivered, report.requests, report.dead) == (12, 3, 0)
@@ -80,7 +82,7 @@ def test_the_lrs_accepts_every_statement_kind_as_new(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     statements = {name: kinds(uuid.uuid4())[name] for name in kinds()}
-    _enqueue(engine, list(statements.values()))
+    _enqueue(engine, clock, list(statements.values()))
     with _worker(engine, settings_for(proxy.endpoint, batch_size=1), clock) as worker:
         report = worker.run_once()
     assert (report.delivered, report.dead, report.requests) == (len(statements), 0, len(statements))
@@ -94,7 +96,7 @@ def test_the_reporting_queries_of_the_profile_answer_from_the_lrs(
     engine: Engine, lrs: LrsProcess, clock: Clock
 ) -> None:
     registration, statements = _statements()
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     with _worker(engine, settings_for(lrs.endpoint), clock) as worker:
         assert worker.run_once().delivered == 12
     parcours = f"{samples.BASE_URL}/xapi/activities/parcours/socle-commun"
@@ -121,8 +123,8 @@ def test_a_resend_of_delivered_statements_is_harmless(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements()
-    _enqueue(engine, statements)
-    _enqueue(engine, statements[:2])  # the same statements enqueued twice
+    _enqueue(engine, clock, statements)
+    _enqueue(engine, clock, statements[:2])  # the same statements enqueued twice
     with _worker(engine, settings_for(proxy.endpoint), clock) as worker:
         assert worker.run_once().delivered == 12  # one item per statement id
         assert len(proxy.posted_ids[0]) == 12
@@ -141,12 +143,12 @@ def test_outage_statements_pile_up_then_are_all_delivered_once(
     settings = settings_for(lrs.endpoint, batch_size=4, connect_timeout=0.5)
     lrs.stop()
     try:
-        _enqueue(engine, statements[:6])
+        _enqueue(engine, clock, statements[:6])
         with _worker(engine, settings, clock) as worker:
             first = worker.run_once()
             # the LRS is down: the pass stops at the first batch, the rest stays untouched
             assert (first.delivered, first.retried, first.requests) == (0, 4, 1)
-            _enqueue(engine, statements[6:])
+            _enqueue(engine, clock, statements[6:])
             clock.advance(61)
             second = worker.run_once()
             assert second.delivered == 0
@@ -172,7 +174,7 @@ def test_server_errors_are_retried_with_capped_exponential_backoff(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(4)
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     proxy.faults.extend(
         [Fault(status=500, body='{"message":"boom"}'), Fault(status=503), Fault(status=502)]
     )
@@ -197,7 +199,7 @@ def test_429_honours_retry_after(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(3)
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     proxy.faults.append(Fault(status=429, headers={"Retry-After": "120"}, body="slow down"))
     with _worker(engine, settings_for(proxy.endpoint, backoff_max=10.0), clock) as worker:
         assert worker.run_once().retried == 3
@@ -215,16 +217,13 @@ def test_a_slow_lrs_hits_the_read_timeout_and_the_resend_is_harmless(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(5)
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     # the LRS stores the batch, but its answer comes after the worker stopped waiting
     proxy.faults.append(Fault(delay_after_forward=4.0))
     settings = settings_for(proxy.endpoint, read_timeout=0.5)
     with _worker(engine, settings, clock) as worker:
-        started = time.monotonic()
         report = worker.run_once()
-        elapsed = time.monotonic() - started
-        assert report.retried == 5
-        assert elapsed < 3.0, "the read timeout was not applied"
+        assert report.retried == 5  # without the read timeout the late answer would count
         assert "timeout" in (_rows(engine)[0].last_error or "")
         assert len(lrs.registration_ids(registration)) == 5  # stored despite the timeout
         clock.advance(2)
@@ -239,7 +238,7 @@ def test_one_bad_statement_is_isolated_and_kept_as_a_dead_letter(
     bad = json.loads(json.dumps(statements[3]))
     bad["verb"]["id"] = "answered"  # not an IRI: a strict LRS refuses it
     statements[3] = bad
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     with _worker(engine, settings_for(proxy.endpoint), clock) as worker:
         report = worker.run_once()
     assert (report.delivered, report.dead) == (7, 1)
@@ -255,7 +254,7 @@ def test_one_bad_statement_is_isolated_and_kept_as_a_dead_letter(
         status = outbox_status(conn, settings_for(proxy.endpoint), now=clock())
     assert [letter.statement_id for letter in status.dead_letters] == [bad["id"]]
     with engine.begin() as conn:
-        assert retry_dead_letters(conn) == 1
+        assert retry_dead_letters(conn, now=clock()) == 1
     with _worker(engine, settings_for(proxy.endpoint), clock) as worker:
         assert worker.run_once().dead == 1  # still refused, still kept
 
@@ -265,12 +264,12 @@ def test_a_conflicting_statement_does_not_block_its_batch(
 ) -> None:
     """The LRS answers 409 for a whole batch when one id exists with other content."""
     registration, statements = _statements(6)
-    _enqueue(engine, statements[:1])
+    _enqueue(engine, clock, statements[:1])
     with _worker(engine, settings_for(proxy.endpoint), clock) as worker:
         assert worker.run_once().delivered == 1
         changed = json.loads(json.dumps(statements[0]))
         changed["timestamp"] = "2026-03-02T10:00:00.000Z"
-        _enqueue(engine, [changed, *statements[1:]])
+        _enqueue(engine, clock, [changed, *statements[1:]])
         report = worker.run_once()
     # the other five are delivered; the changed one is not the stored statement: dead letter
     assert (report.delivered, report.dead) == (5, 1)
@@ -284,7 +283,7 @@ def test_wrong_credentials_keep_statements_pending_and_say_so(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(4)
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     good = base64.b64encode(b"socle:right-password").decode()
     proxy.required_authorization = f"Basic {good}"
     wrong = settings_for(proxy.endpoint, password="wrong-password")
@@ -314,7 +313,7 @@ def test_named_lrs_with_encrypted_password(engine: Engine, lrs: LrsProcess, cloc
             password="pw",
             secret="app-secret",
         )
-        enqueue(conn, statements, lrs_id=lrs_id)
+        enqueue(conn, statements, lrs_id=lrs_id, now=clock())
     no_default = LrsSettings()
     with _worker(engine, no_default, clock, secret="other-secret") as worker:
         report = worker.run_once()
@@ -326,7 +325,7 @@ def test_named_lrs_with_encrypted_password(engine: Engine, lrs: LrsProcess, cloc
 
 def test_without_any_lrs_the_outbox_just_fills(engine: Engine, clock: Clock) -> None:
     _, statements = _statements(5)
-    _enqueue(engine, statements)
+    _enqueue(engine, clock, statements)
     with _worker(engine, LrsSettings(), clock) as worker:
         report = worker.run_once()
     assert (report.requests, report.unconfigured) == (0, 5)

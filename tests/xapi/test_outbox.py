@@ -192,8 +192,8 @@ def test_status_counts_per_lrs_and_hints_when_no_lrs_is_configured(
     assert [letter.error for letter in status.dead_letters] == ["HTTP 400: bad verb"]
 
     with engine.begin() as conn:
-        assert retry_dead_letters(conn, [ids[1]]) == 0  # delivered, not dead
-        assert retry_dead_letters(conn) == 1
+        assert retry_dead_letters(conn, [ids[1]], now=clock()) == 0  # delivered, not dead
+        assert retry_dead_letters(conn, now=clock()) == 1
     with engine.connect() as conn:
         row = conn.execute(select(outbox_table).where(outbox_table.c.id == ids[0])).one()
     assert row.status == "pending"

@@ -106,14 +106,14 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
 
     if moment == "claimed-not-sent":
         # the LRS never sees the first batch: the proxy holds it, then refuses it
-        proxy.faults.append(Fault(delay=20, status=503))
+        proxy.faults.append(Fault(delay=600, status=503))
         worker = start_worker()
-        _wait_for(lambda: proxy.post_count >= 1, 30, "the first POST")
+        _wait_for(lambda: proxy.post_count >= 1, 120, "the first POST")
     else:
         # the LRS stores the first batch, its answer is held until the worker is dead
-        proxy.faults.append(Fault(delay_after_forward=20))
+        proxy.faults.append(Fault(delay_after_forward=600))
         worker = start_worker()
-        _wait_for(lambda: proxy.forwarded_posts >= 1, 30, "the first batch to be stored")
+        _wait_for(lambda: proxy.forwarded_posts >= 1, 120, "the first batch to be stored")
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
 
@@ -123,9 +123,9 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
     assert len(ids_in_lrs) == (0 if moment == "claimed-not-sent" else BATCH)
 
     restarted = start_worker()
-    _wait_for(lambda: _counts(engine)["by_status"] == {"delivered": 30}, 60, "every row delivered")
+    _wait_for(lambda: _counts(engine)["by_status"] == {"delivered": 30}, 180, "every row delivered")
     restarted.send_signal(signal.SIGTERM)
-    assert restarted.wait(timeout=20) == 0  # a graceful stop on SIGTERM
+    assert restarted.wait(timeout=60) == 0  # a graceful stop on SIGTERM
 
     ids_in_lrs = [item["id"] for item in lrs.statements(agent=_agent(registration))]
     assert sorted(ids_in_lrs) == sorted(statement["id"] for statement in statements)
