@@ -328,8 +328,8 @@ def _engine() -> Any:
 
 
 def _purge_beside_the_worker(xapi_group: click.Group) -> None:
-    """``socle xapi worker`` also purges expired rows, hourly, from a thread of its own
-    (``xapi`` knows nothing of the tool's tables, so the hook lives here)."""
+    """``socle xapi worker`` also purges expired rows and reports idle attempts, hourly, from a
+    thread of its own (``xapi`` knows nothing of the tool's tables, so the hook lives here)."""
     worker = xapi_group.commands.get("worker")
     if worker is None or worker.callback is None:
         return
@@ -339,13 +339,14 @@ def _purge_beside_the_worker(xapi_group: click.Group) -> None:
         import threading
 
         from lti_tool.db import Database
-        from lti_tool.maintenance import start_purge_thread
+        from lti_tool.maintenance import idle_attempt_sweep, start_purge_thread
 
         if options.get("once"):
             return deliver(**options)
-        database = Database(_settings().database_url)
+        settings = _settings()
+        database = Database(settings.database_url)
         stop = threading.Event()
-        start_purge_thread(database.sessions, stop)
+        start_purge_thread(database.sessions, stop, sweep=idle_attempt_sweep(settings))
         try:
             return deliver(**options)
         finally:

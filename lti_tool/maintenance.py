@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from lti_tool.config import Settings
 from lti_tool.models import Attempt, Launch, LoginState, UsedNonce
 
 log = logging.getLogger(__name__)
@@ -74,14 +75,21 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+Sweep = Callable[[Session, datetime], int]
+"""Writes the xAPI statements of attempts left idle (``XapiEvents.sweep``); returns how many."""
+
+
 def run_periodically(
     sessions: Callable[[], Session],
     stop: threading.Event,
     *,
     interval: float = PURGE_INTERVAL,
     clock: Callable[[], datetime] = _utcnow,
+    sweep: Sweep | None = None,
 ) -> None:
-    """Purge every ``interval`` seconds until ``stop`` is set (for a background thread)."""
+    """Purge every ``interval`` seconds until ``stop`` is set (for a background thread), and
+    report idle attempts (``suspended``, ``abandoned``) when a ``sweep`` is given: each in a
+    transaction of its own, so one failing does not hold the other back."""
     while not stop.is_set():
         try:
             with sessions() as session, session.begin():
@@ -89,12 +97,35 @@ def run_periodically(
             log.info("purge: %s", counts)
         except Exception:  # the worker beside it must survive; next pass tries again
             log.exception("purge failed; retrying in %ss", interval)
+        if sweep is not None:
+            try:
+                with sessions() as session, session.begin():
+                    written = sweep(session, clock())
+                log.info("idle attempts: %d statement(s) queued", written)
+            except Exception:
+                log.exception("idle-attempt sweep failed; retrying in %ss", interval)
         stop.wait(interval)
 
 
-def start_purge_thread(sessions: Callable[[], Session], stop: threading.Event) -> threading.Thread:
+def idle_attempt_sweep(settings: Settings) -> Sweep:
+    """The sweep of the tool's xAPI events, built from the settings as the app builds them."""
+    from lti_tool.content_store import load_catalogue
+    from lti_tool.player.events import XapiEvents, XapiOptions
+
+    content = load_catalogue(settings.content_dir).content
+    events = XapiEvents(settings.base_url, content, XapiOptions.from_env(settings.content_dir))
+    return events.sweep
+
+
+def start_purge_thread(
+    sessions: Callable[[], Session], stop: threading.Event, *, sweep: Sweep | None = None
+) -> threading.Thread:
     thread = threading.Thread(
-        target=run_periodically, args=(sessions, stop), name="socle-purge", daemon=True
+        target=run_periodically,
+        args=(sessions, stop),
+        kwargs={"sweep": sweep},
+        name="socle-purge",
+        daemon=True,
     )
     thread.start()
     return thread

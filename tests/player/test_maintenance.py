@@ -60,3 +60,26 @@ def test_purge_keeps_what_is_still_needed(make_agent: Callable[..., Agent], app:
         assert purge(session, later).launches == 1
     with database.session() as session, session.begin():
         assert purge(session, datetime.now(UTC)).launches == 0
+
+
+def test_the_background_pass_purges_and_reports_idle_attempts(app: Flask) -> None:
+    """One pass of the worker's thread: a purge, then the idle-attempt sweep, each in its own
+    transaction; a failing sweep is logged and does not stop the loop's next pass."""
+    import threading
+
+    from lti_tool.maintenance import run_periodically
+
+    database = app.extensions["socle"].database
+    stop = threading.Event()
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    seen: list[datetime] = []
+
+    def sweep(session: object, at: datetime) -> int:
+        seen.append(at)
+        if len(seen) == 1:
+            raise RuntimeError("the LRS outbox is locked")  # logged; next pass goes on
+        stop.set()
+        return 0
+
+    run_periodically(database.sessions, stop, interval=0, clock=lambda: now, sweep=sweep)
+    assert seen == [now, now]
