@@ -18,8 +18,10 @@ on a session cookie: every link and form carries this token (query parameter or 
   its predecessor's origin, so a form posted with a token whose chain began before an attempt
   finished is refused, however many pages were opened with it since: a token copied from a
   log or a shared screen before the end cannot be refreshed into one that acts. Only two
-  things start a new chain: a new LTI launch, and the request that finishes the attempt
-  (the agent who answered the last challenge may start the next attempt from the results).
+  things start a new chain: a new LTI launch, and the request that records the attempt's
+  last answer (which finishes it: the agent who answered may start the next attempt from
+  the results). Opening a page — even the one that happens to finish an attempt — never
+  does, so a copied token cannot win a new chain by being the first to open the results.
 """
 
 from __future__ import annotations

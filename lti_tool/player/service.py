@@ -327,7 +327,26 @@ class Player:
             if seq % CHECKPOINT_EVERY == 0:
                 progress = get_algorithm(attempt.algorithm).progress(view, self.answers(attempt))
                 self.events.progressed(session, attempt, launch, progress)
+        if self._nothing_left(session, attempt, view):
+            # Finished by the request that recorded the last answer, so the agent who gave it
+            # is the one who may start again (see lti_tool.lti.tokens: the token chain). In a
+            # savepoint: should the end fail, the answer stays recorded and the next page
+            # (``serve``) finishes the attempt.
+            try:
+                with session.begin_nested():
+                    self.finish(session, attempt, launch)
+            except Exception:
+                log.exception("finishing attempt %s after its last answer failed", attempt.id)
         return record
+
+    def _nothing_left(self, session: Session, attempt: Attempt, view: ParcoursView) -> bool:
+        """Whether the engine would ask nothing more (the same choice ``serve`` makes next:
+        the generator is seeded by the attempt and its number of answers)."""
+        answers = self.answers(attempt)
+        algorithm = get_algorithm(attempt.algorithm)
+        seen = self._seen_before(session, attempt)
+        rng = attempt_rng(attempt.seed, len(answers))
+        return algorithm.next_challenge(view, answers, rng, seen=seen) is None
 
     # --- finishing ---------------------------------------------------------------------
     def assess(self, attempt: Attempt) -> AssessmentResult:

@@ -145,11 +145,11 @@ def play() -> str | Response:
     launch = _activity_launch()
     with transaction() as session:
         attempt = _attempt(launch)
-        was_started = attempt.status == "started"
         served = player().serve(session, attempt, launch)
     if served is None:
-        if was_started:  # this request saw the last answer and finished the attempt
-            start_token_chain(launch)
+        # Finished by now. A page request (GET) never starts a new token chain, even when it
+        # is the one that finishes: a token copied before the end must not become one that
+        # acts by being the first to open a page. The answer that ends the attempt does.
         _start_grade_sync()
         return _go("player.results")
     page = presenter.challenge_page(attempt, served, launch.locale)
@@ -203,9 +203,11 @@ def answer() -> Response:
         seq = int(request.form.get("seq", ""))
     except ValueError:
         return _go("player.play")
+    finished_now = False
     try:
         with transaction() as session:
             attempt = _attempt(launch)
+            was_started = attempt.status == "started"
             challenge = player().view(attempt).challenges.get(challenge_id)
             if challenge is None:
                 raise PlayerError("stale_form")
@@ -219,6 +221,7 @@ def answer() -> Response:
                 answer=_answer_from_form(challenge.type, [f.key for f in challenge.fields]),
             )
             seq = record.seq
+            finished_now = was_started and attempt.status == "completed"
     except PlayerError as exc:
         # The twin request of a double click may have recorded this very answer while this
         # one was running: show its feedback, as when the twin came first.
@@ -227,6 +230,9 @@ def answer() -> Response:
         )
         if not recorded:
             raise
+    if finished_now:  # this answer was the last one: its author may start again
+        start_token_chain(launch)
+        _start_grade_sync()
     return _go("player.feedback", seq=seq)
 
 

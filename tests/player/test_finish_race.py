@@ -1,14 +1,16 @@
 """An attempt is finished once, however many requests see its last answer at the same moment.
 
-After the last answer, the next ``GET /play`` finishes the attempt: it scores it, writes the
-end statements (``completed``, ``passed``/``failed``, one ``scored`` per competence) and
-queues the grade. An agent who reloads, or whose browser opens the page in several tabs,
-sends several such requests at once; each must land on the results, and the outbox must hold
-exactly one set of end statements.
+The request that records the last answer finishes the attempt: it scores it, writes the end
+statements (``completed``, ``passed``/``failed``, one ``scored`` per competence) and queues
+the grade. When that did not happen (an attempt whose last answer was recorded by an earlier
+version, or content that changed), the next ``GET /play`` finishes it. An agent who reloads,
+or whose browser opens the page in several tabs, sends several such requests at once; each
+must land on the results, and the outbox must hold exactly one set of end statements.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -21,21 +23,36 @@ from xapi.outbox import outbox_table
 SIMULTANEOUS = 6
 
 
+END_VERBS_EXCLUDED = ("/answered", "/progressed")
+
+
+def _answer_rows(app: Flask, after: int) -> list[int]:
+    """Outbox ids after ``after`` that are answers (or checkpoints), not end statements."""
+    with app.extensions["socle"].database.session() as session:
+        rows = session.execute(
+            select(outbox_table.c.id, outbox_table.c.payload).where(outbox_table.c.id > after)
+        ).all()
+    return [
+        row.id for row in rows if json.loads(row.payload)["verb"]["id"].endswith(END_VERBS_EXCLUDED)
+    ]
+
+
 def _outbox_ids(app: Flask) -> list[int]:
     with app.extensions["socle"].database.session() as session:
         return list(session.scalars(select(outbox_table.c.id).order_by(outbox_table.c.id)))
 
 
 def _play_to_the_end(agent: Agent) -> int:
-    """Answer every challenge; returns the last outbox id before the finishing request."""
+    """Answer every challenge; returns the last outbox id before the end statements."""
     page = agent.play()
     last_before_finish = 0
     while page.challenge_id or page.is_timer_warning:
         if page.is_timer_warning:
             page = agent.start_timer(page)
             continue
+        before = max(_outbox_ids(agent.app), default=0)
         agent.answer(page, "right")
-        last_before_finish = max(_outbox_ids(agent.app))
+        last_before_finish = max(_answer_rows(agent.app, before), default=before)
         page = agent.play()
     assert page.levels, page.html
     return last_before_finish

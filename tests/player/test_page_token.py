@@ -128,3 +128,36 @@ def test_tokens_issued_before_the_end_can_read_results_but_not_post(
     page = agent.start(new="1")
     assert page.challenge_id
     assert [a.number for a in agent.attempts()] == [1, 2]
+
+
+def test_a_copied_token_cannot_become_writable_by_being_first_to_open_a_page(
+    make_agent: Callable[..., Agent],
+) -> None:
+    """The answer that ends the attempt finishes it, and only its author gets a new token
+    chain: whoever holds a copy of an earlier token and opens the next page first (the
+    request that used to finish the attempt) gets a read-only token."""
+    agent = make_agent()
+    agent.launch()
+    page = agent.start()
+    copied = agent.token
+    while True:
+        assert page.challenge_id, page.html
+        feedback = agent.answer(page, "right")
+        if agent.attempt().status == "completed":  # finished by the answer's POST itself
+            break
+        page = agent.play()
+    victim = agent.token  # the feedback page of the last answer
+
+    agent.token = copied
+    results = agent.follow(agent.get("/play"))  # the copy opens the next page first
+    assert results.levels
+    assert agent.token != copied
+    refused = agent.post("/play/start", {"new": "1"})
+    assert refused.status_code == 409
+    assert len(agent.attempts()) == 1
+
+    agent.token = victim
+    assert feedback.answer_status
+    agent.play()
+    assert agent.start(new="1").challenge_id
+    assert [a.number for a in agent.attempts()] == [1, 2]
