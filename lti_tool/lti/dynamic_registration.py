@@ -133,7 +133,13 @@ class SocleRegistration(DynamicRegistration):
                 raise RegistrationRefused(
                     "endpoint_elsewhere" if outside else exc.code, key
                 ) from None
-            if endpoint.host != checked.host or endpoint.scheme != checked.scheme:
+            if (endpoint.scheme, endpoint.host, endpoint.port) != (
+                checked.scheme,
+                checked.host,
+                checked.port,
+            ):
+                # another port of the same host is another service: the registration token
+                # and the platform's trust must not go there
                 raise RegistrationRefused("endpoint_elsewhere", key)
         audience = configuration.get("authorization_server")
         if audience is not None and not isinstance(audience, str):

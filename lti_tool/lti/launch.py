@@ -10,9 +10,11 @@ writes nothing: the caller stores the launch only once every check has passed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -145,20 +147,41 @@ class JwksCache:
                 "jwks_unavailable", f"{url} answered {declared} bytes, over {self.max_bytes}", 502
             )
         deadline = time.monotonic() + self.timeout
+        # A read waits for a whole chunk, and a server trickling a byte now and then never
+        # trips the per-read timeout: past the deadline, the socket is shut down, which ends
+        # the blocked read at once.
+        watchdog = _watchdog(response, self.timeout)
         body = bytearray()
-        for chunk in response.iter_content(16 * 1024):
-            body.extend(chunk)
-            if len(body) > self.max_bytes:
-                raise LaunchRejected(
-                    "jwks_unavailable", f"{url} sent more than {self.max_bytes} bytes", 502
-                )
-            if time.monotonic() > deadline:
-                raise LaunchRejected("jwks_unavailable", f"{url} is too slow to answer", 502)
+        try:
+            for chunk in response.iter_content(16 * 1024):
+                body.extend(chunk)
+                if len(body) > self.max_bytes:
+                    raise LaunchRejected(
+                        "jwks_unavailable", f"{url} sent more than {self.max_bytes} bytes", 502
+                    )
+                if time.monotonic() >= deadline:
+                    break
+        except requests.RequestException:
+            if time.monotonic() < deadline:  # not cut by the watchdog: a real failure
+                raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        if time.monotonic() >= deadline:
+            raise LaunchRejected("jwks_unavailable", f"{url} is too slow to answer", 502)
         return bytes(body)
 
     def _fetch(self, url: str) -> tuple[dict[str, dict[str, Any]], float]:
         try:
-            with self.http.get(url, timeout=self.timeout, stream=True) as response:
+            with self.http.get(
+                url, timeout=self.timeout, stream=True, allow_redirects=False
+            ) as response:
+                if response.is_redirect:
+                    # The key set is where the registration says; a redirect could lead the
+                    # tool anywhere (an internal address), so it is not followed.
+                    raise LaunchRejected(
+                        "jwks_unavailable", f"{url} redirects: a key set must be served there", 502
+                    )
                 response.raise_for_status()
                 document = json.loads(self._read(response, url))
                 max_age = self._max_age(response)
@@ -215,6 +238,32 @@ class JwksCache:
     def clear(self) -> None:
         with self._lock:
             self._slots.clear()
+
+
+def _watchdog(response: requests.Response, seconds: float) -> threading.Timer | None:
+    """Shut the response's socket down after ``seconds`` (cancel the timer when done).
+
+    The socket is the connection's while it is kept alive; when the server closes after the
+    answer (HTTP/1.0, ``Connection: close``) http.client has let the connection go and only
+    the response's file still holds it.
+    """
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    if not isinstance(sock, socket.socket):
+        log.warning("no socket to watch for %s: its fetch has only per-read timeouts", response.url)
+        return None
+    timer = threading.Timer(seconds, _shutdown, (sock,))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed already: the read is over
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _aware(value: datetime) -> datetime:

@@ -91,6 +91,8 @@ def is_public_address(address: str) -> bool:
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None and not is_public_address(str(embedded)):
             return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return False  # fec0::/10: deprecated, yet still routed inside some networks
     return ip.is_global and not (
         ip.is_multicast
         or ip.is_private
@@ -147,7 +149,10 @@ def check_url(url: str, policy: FetchPolicy, what: str = "url") -> CheckedUrl:
     """Parse ``url`` once and refuse anything ambiguous or outside the policy."""
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not _URL_CHARS.match(url):
         raise FetchRefused("bad_url", what)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)  # raises on an unbalanced bracket ("https://[::1/x")
+    except ValueError as exc:
+        raise FetchRefused("bad_url", what) from exc
     if parts.scheme not in {"https", "http"} or not parts.netloc:
         raise FetchRefused("bad_url", what)
     if "@" in parts.netloc or "[" in parts.netloc or "]" in parts.netloc:

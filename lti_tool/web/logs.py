@@ -1,4 +1,4 @@
-"""Keep the page token ``lt`` out of every log line.
+"""Keep the page token ``lt`` (and a dynamic registration's token) out of every log line.
 
 The token travels in URLs (links and redirects in the LMS iframe cannot use cookies), and any
 access log writes URLs: a log reader could replay a live token. Three writers are covered:
@@ -25,15 +25,19 @@ from lti_tool.lti.tokens import TOKEN_FIELD
 REDACTED = "[redacted]"
 # ``lt=`` at the start of a query string or after ``?``, ``&`` or ``;``, also percent-encoded
 # (a URL quoted inside another one, e.g. a referrer's ``next=``).
+# Secrets that travel as query parameters: the page token, and the one-time token a platform
+# gives with its dynamic registration request (``/lti/register?registration_token=…``).
+SECRET_PARAMETERS = (TOKEN_FIELD, "registration_token")
+_NAMES = "|".join(re.escape(name) for name in SECRET_PARAMETERS)
 _TOKEN = re.compile(
-    rf"(?P<lead>(?:^|[?&;\s\"']|%3[Ff]|%26){re.escape(TOKEN_FIELD)}(?:=|%3[Dd]))[^&;\s\"'%]*"
+    rf"(?P<lead>(?:^|[?&;\s\"']|%3[Ff]|%26)(?:{_NAMES})(?:=|%3[Dd]))[^&;\s\"'%]*"
 )
 LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "lti_tool")
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every ``lt`` parameter replaced."""
-    if TOKEN_FIELD not in text:
+    """``text`` with the value of every ``lt`` (and ``registration_token``) parameter replaced."""
+    if not any(name in text for name in SECRET_PARAMETERS):
         return text
     return _TOKEN.sub(lambda m: m.group("lead") + REDACTED, text)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -35,6 +36,9 @@ class KeySetServer:
         self.entered = threading.Event()
         self.fetches = 0
         self.send_length = True
+        self.trickle: float | None = None  # seconds between two bytes of the body
+        self.sent = 0
+        self.stopped = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,7 +57,19 @@ class KeySetServer:
                 if server.send_length:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if server.trickle is None:
+                    self.wfile.write(body)
+                    return
+                for index in range(len(body)):  # a byte now and then: no read ever times out
+                    try:
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    server.sent += 1
+                    if server.stopped.is_set():
+                        return
+                    time.sleep(server.trickle)
 
             def log_message(self, *args: Any) -> None:
                 return
@@ -66,6 +82,7 @@ class KeySetServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks"
 
     def stop(self) -> None:
+        self.stopped.set()
         if self.gate is not None:
             self.gate.set()
         self.httpd.shutdown()
@@ -243,6 +260,34 @@ def test_launches_of_a_dead_platform_fail_fast_with_a_clear_page(
         assert 'data-rejection="jwks_unavailable"' in body
         assert "<h1" in body
     assert server.fetches == 1
+
+
+def test_a_key_set_that_trickles_is_cut_at_the_deadline(server: KeySetServer) -> None:
+    """Each byte comes well within the per-read timeout, the whole would take minutes: the
+    fetch gives up at its deadline and closes the connection instead of holding a thread."""
+    jwks = JwksCache(requests.Session(), 0.5, 60, clock=Clock())
+    keys = json.dumps({"keys": [k.jwk for k in server.keys]}).encode()
+    server.body = b" " * 2000 + keys  # JSON allows leading white space
+    server.trickle = 0.05
+    with pytest.raises(LaunchRejected) as refused:
+        jwks.key(server.url, server.keys[0].kid)
+    assert refused.value.code == "jwks_unavailable"
+    assert "too slow" in refused.value.detail
+    assert 0 < server.sent < len(server.body)  # bytes came, and it was cut before the end
+
+
+def test_a_key_set_that_redirects_is_refused_and_not_followed(server: KeySetServer) -> None:
+    target = KeySetServer()
+    try:
+        server.status = 302
+        server.headers = {"Location": target.url}
+        with pytest.raises(LaunchRejected) as refused:
+            cache(Clock()).key(server.url, server.keys[0].kid)
+        assert refused.value.code == "jwks_unavailable"
+        assert "redirects" in refused.value.detail
+        assert target.fetches == 0
+    finally:
+        target.stop()
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no length"])

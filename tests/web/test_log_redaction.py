@@ -27,6 +27,10 @@ SECRET = "eyJsIjoiMTIzIn0.SECRET-TOKEN-VALUE"
         (f"lt={SECRET}&seq=1", "lt=[redacted]&seq=1"),
         (f"/next=%2Fplay%3Flt%3D{SECRET}", "/next=%2Fplay%3Flt%3D[redacted]"),
         ("GET /play?alt=1&salt=2", "GET /play?alt=1&salt=2"),
+        (
+            f"GET /lti/register?openid_configuration=https://m.example/c&registration_token={SECRET}",
+            "GET /lti/register?openid_configuration=https://m.example/c&registration_token=[redacted]",
+        ),
     ],
 )
 def test_redact(line: str, expected: str) -> None:
