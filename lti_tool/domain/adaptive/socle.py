@@ -58,6 +58,9 @@ PRIOR_MEAN = 2.5
 PRIOR_GENERAL_SD = 1.5
 #: Spread of one person's competences around their general level.
 PRIOR_COMPETENCE_SD = 0.8
+#: Bounds of the per-agent estimate of that spread (variances).
+MIN_COMPETENCE_VAR = 0.5**2
+MAX_COMPETENCE_VAR = 1.6**2
 DEFAULT_DISCRIMINATION = 1.7
 DEFAULT_SLIP = 0.05
 #: Chance of answering a free-text field right without the skill.
@@ -90,6 +93,20 @@ class SocleSettings:
     #: Assumed sd (in levels) of a tube's or skill's difficulty for a person around the
     #: competence ability; turns the level into a distribution given ``θ``.
     spread: float = TUBE_SPREAD
+    #: Share of answers assumed to say nothing about the ability (an item far from its
+    #: nominal level, a misread question): each answer's likelihood is mixed with a coin toss,
+    #: so one answer contradicting the others cannot overturn them.
+    contamination: float = 0.0
+    #: Pseudo-count of the prior ``PRIOR_COMPETENCE_SD`` when the spread of the agent's own
+    #: competences is estimated from their answers; 0 keeps the spread fixed.
+    spread_prior_weight: float = 0.0
+    #: A competence is not done while its second most probable level has at least this share
+    #: of the most probable one's probability (1 disables the rule).
+    close_ratio: float = 1.0
+    #: Weight of a wide component in each competence's prior (0: a plain normal) and how
+    #: much wider it is (a factor on the sd).
+    prior_tail: float = 0.0
+    tail_scale: float = 2.5
 
 
 def default_guessing(challenge: Challenge) -> float:
@@ -127,11 +144,14 @@ Curve = tuple[float, ...]
 
 
 def _success_curves(
-    grid: Sequence[float], parameters: tuple[float, float, float, float]
+    grid: Sequence[float], parameters: tuple[float, float, float, float], contamination: float
 ) -> tuple[Curve, Curve]:
-    """``P(right | θ)`` and ``P(wrong | θ)`` on the grid."""
+    """``P(right | θ)`` and ``P(wrong | θ)`` on the grid, mixed with a coin toss."""
     a, b, c, s = parameters
-    right = tuple(c + (1.0 - c - s) / (1.0 + math.exp(-a * (theta - b))) for theta in grid)
+    keep, coin = 1.0 - contamination, 0.5 * contamination
+    right = tuple(
+        keep * (c + (1.0 - c - s) / (1.0 + math.exp(-a * (theta - b)))) + coin for theta in grid
+    )
     return right, tuple(1.0 - p for p in right)
 
 
@@ -217,7 +237,7 @@ def _level_distribution(
     return levels
 
 
-def _build_model(view: ParcoursView, spread: float) -> _Model:
+def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Model:
     top = max((competence.max_level for competence in view.competences), default=1)
     size = round((top + GRID_MARGIN - GRID_LOW) / GRID_STEP) + 1
     grid = tuple(round(GRID_LOW + k * GRID_STEP, 10) for k in range(size))
@@ -259,7 +279,9 @@ def _build_model(view: ParcoursView, spread: float) -> _Model:
                     parameters = item_parameters(challenge, skill.level)
                     pair = curves.get(parameters)
                     if pair is None:
-                        pair = curves[parameters] = _success_curves(grid, parameters)
+                        pair = curves[parameters] = _success_curves(
+                            grid, parameters, contamination
+                        )
                     item = _Item(challenge, skill, tube.tube.id, index, *pair)
                     items[challenge.id] = item
                     competence_items.append(item)
@@ -355,6 +377,14 @@ def _tail(weights: Sequence[float]) -> list[float]:
     return tail
 
 
+def _close_call(masses: Sequence[float], ratio: float) -> bool:
+    """Whether the two most probable levels are too close to call."""
+    if ratio >= 1.0 or len(masses) < 2:
+        return False
+    first, second = sorted(masses)[-2:][::-1]
+    return second >= ratio * first
+
+
 def _entropy(masses: Sequence[float], total: float) -> float:
     if total <= 0.0:
         return 0.0
@@ -378,14 +408,15 @@ class SocleAlgorithm:
     def _model(self, view: ParcoursView) -> _Model:
         model = self._models.get(view)
         if model is None:
-            model = _build_model(view, self.settings.spread)
+            model = _build_model(view, self.settings.spread, self.settings.contamination)
             self._models[view] = model
         return model
 
     # --- state -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _curves_for(model: _Model, view: ParcoursView, answer: Answer) -> tuple[Curve, Curve]:
+    def _curves_for(
+        self, model: _Model, view: ParcoursView, answer: Answer
+    ) -> tuple[Curve, Curve]:
         """Curves of an answered challenge; nominal ones if it left the content since."""
         item = model.items.get(answer.challenge_id)
         if item is not None:
@@ -394,7 +425,9 @@ class SocleAlgorithm:
         parameters = (DEFAULT_DISCRIMINATION, float(level), UNKNOWN_GUESS, DEFAULT_SLIP)
         pair = model.curves.get(parameters)
         if pair is None:
-            pair = model.curves[parameters] = _success_curves(model.grid, parameters)
+            pair = model.curves[parameters] = _success_curves(
+                model.grid, parameters, self.settings.contamination
+            )
         return pair
 
     def _tallies(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_Tally]:
@@ -437,16 +470,21 @@ class SocleAlgorithm:
         if not self.settings.borrow_strength:
             return [(PRIOR_MEAN, general_var + competence_var)] * len(tallies)
         squares = [t * t for t in grid]
-        measures: list[tuple[float, float] | None] = []
+        moments: list[tuple[float, float] | None] = []
         for tally in tallies:
             if tally.likelihood is None:
-                measures.append(None)
+                moments.append(None)
                 continue
             weights = tally.likelihood
             total = sum(weights)
             mean = sum(map(operator.mul, grid, weights)) / total
             second = sum(map(operator.mul, squares, weights)) / total
-            measures.append((mean, max(second - mean * mean, 0.0) + competence_var))
+            moments.append((mean, max(second - mean * mean, 0.0)))
+        competence_var = self._competence_variance(moments, competence_var)
+        measures = [
+            None if moment is None else (moment[0], moment[1] + competence_var)
+            for moment in moments
+        ]
         precision_all = 1.0 / general_var
         weighted_all = PRIOR_MEAN / general_var
         for measure in measures:
@@ -461,6 +499,27 @@ class SocleAlgorithm:
                 weighted -= measure[0] / measure[1]
             priors.append((weighted / precision, 1.0 / precision + competence_var))
         return priors
+
+    def _competence_variance(
+        self, moments: Sequence[tuple[float, float] | None], prior_var: float
+    ) -> float:
+        """How far this agent's competences sit from their general level (a variance).
+
+        The measured competences' likelihood means scatter around their precision-weighted
+        centre by the competence spread plus their own measurement variance; the excess is
+        pooled with ``spread_prior_weight`` pseudo-competences at the population's spread.
+        """
+        weight = self.settings.spread_prior_weight
+        measured = [moment for moment in moments if moment is not None]
+        if weight <= 0.0 or len(measured) < 3:
+            return prior_var
+        precisions = [1.0 / (var + prior_var) for _, var in measured]
+        centre = sum(p * m for p, (m, _) in zip(precisions, measured, strict=True)) / sum(
+            precisions
+        )
+        excess = sum((mean - centre) ** 2 - var for mean, var in measured)
+        estimate = (weight * prior_var + excess) / (weight + len(measured) - 1)
+        return min(max(estimate, MIN_COMPETENCE_VAR), MAX_COMPETENCE_VAR)
 
     def _prepare(
         self, view: ParcoursView, answers: Sequence[Answer]
@@ -479,12 +538,38 @@ class SocleAlgorithm:
         prior: tuple[float, float],
     ) -> _CompetenceState:
         """Posterior and decisions of one competence: the costly part, computed on demand."""
+        return self._settle(cm, tally, self._posterior(grid, tally, prior))
+
+    def _may_stop(self, masses: Sequence[float]) -> bool:
+        """A cheap necessary condition of ``done`` (before deciding every skill)."""
+        settings = self.settings
+        if max(masses) < settings.confidence or _close_call(masses, settings.close_ratio):
+            return False
+        near = max(sum(masses[max(0, k - 1) : k + 2]) for k in range(len(masses)))
+        return near >= settings.within_one
+
+    def _posterior(
+        self, grid: Sequence[float], tally: _Tally, prior: tuple[float, float]
+    ) -> list[float]:
+        """Normalised posterior of ``θ`` on the grid."""
         mean, var = prior
-        weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
+        tail = self.settings.prior_tail
+        if tail > 0.0:
+            # A heavy-tailed prior: a competence far from the agent's general level is
+            # believed once its own answers say so, instead of being pulled back.
+            wide = var * self.settings.tail_scale**2
+            ratio = tail * math.sqrt(var / wide)
+            weights = [
+                math.exp(-((t - mean) ** 2) / (2.0 * var))
+                + ratio * math.exp(-((t - mean) ** 2) / (2.0 * wide))
+                for t in grid
+            ]
+        else:
+            weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
         if tally.likelihood is not None:
             weights = list(map(operator.mul, weights, tally.likelihood))
         scale = 1.0 / sum(weights)
-        return self._settle(cm, tally, [w * scale for w in weights])
+        return [w * scale for w in weights]
 
     def _states(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_CompetenceState]:
         model, prepared = self._prepare(view, answers)
@@ -543,6 +628,7 @@ class SocleAlgorithm:
             tally.count >= settings.min_per_competence
             and confidence >= settings.confidence
             and near >= settings.within_one
+            and not _close_call(masses, settings.close_ratio)
         )
         return _CompetenceState(
             model=cm,
@@ -636,7 +722,11 @@ class SocleAlgorithm:
                 if count < settings.min_per_competence:
                     open_states.append((index, None))
                     continue
-                state = self._state(model.grid, cm, tally, prior)
+                posterior = self._posterior(model.grid, tally, prior)
+                if not self._may_stop(_level_masses(cm, posterior)):
+                    open_states.append((index, None))
+                    continue
+                state = self._settle(cm, tally, posterior)
                 if not state.done:
                     open_states.append((index, state))
             if open_states:
