@@ -58,9 +58,6 @@ PRIOR_MEAN = 2.5
 PRIOR_GENERAL_SD = 1.5
 #: Spread of one person's competences around their general level.
 PRIOR_COMPETENCE_SD = 0.8
-#: Bounds of the per-agent estimate of that spread (variances).
-MIN_COMPETENCE_VAR = 0.5**2
-MAX_COMPETENCE_VAR = 1.6**2
 DEFAULT_DISCRIMINATION = 1.7
 DEFAULT_SLIP = 0.05
 #: Chance of answering a free-text field right without the skill.
@@ -97,16 +94,17 @@ class SocleSettings:
     #: nominal level, a misread question): each answer's likelihood is mixed with a coin toss,
     #: so one answer contradicting the others cannot overturn them.
     contamination: float = 0.0
-    #: Pseudo-count of the prior ``PRIOR_COMPETENCE_SD`` when the spread of the agent's own
-    #: competences is estimated from their answers; 0 keeps the spread fixed.
-    spread_prior_weight: float = 0.0
+    #: The alternative, wider spread of an agent's competences around their general level
+    #: (0: always ``PRIOR_COMPETENCE_SD``), and its prior probability.
+    wide_competence_sd: float = 0.0
+    wide_share: float = 0.3
     #: A competence is not done while its second most probable level has at least this share
     #: of the most probable one's probability (1 disables the rule).
     close_ratio: float = 1.0
-    #: Weight of a wide component in each competence's prior (0: a plain normal) and how
-    #: much wider it is (a factor on the sd).
-    prior_tail: float = 0.0
-    tail_scale: float = 2.5
+    #: Stop a competence only once its answers bracket its level (at least one right and one
+    #: wrong answer), unless every answer points the same way as the reported level (all
+    #: wrong at the lowest level, all right at the highest).
+    bracket: bool = False
 
 
 def default_guessing(challenge: Challenge) -> float:
@@ -279,9 +277,7 @@ def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Mo
                     parameters = item_parameters(challenge, skill.level)
                     pair = curves.get(parameters)
                     if pair is None:
-                        pair = curves[parameters] = _success_curves(
-                            grid, parameters, contamination
-                        )
+                        pair = curves[parameters] = _success_curves(grid, parameters, contamination)
                     item = _Item(challenge, skill, tube.tube.id, index, *pair)
                     items[challenge.id] = item
                     competence_items.append(item)
@@ -330,6 +326,7 @@ class _Tally:
 
     likelihood: list[float] | None = None
     count: int = 0
+    right: int = 0
     direct: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
     tube_counts: dict[str, int] = field(default_factory=dict)
     #: Per tube: right answers minus wrong ones (which tube is easier for this person).
@@ -377,6 +374,43 @@ def _tail(weights: Sequence[float]) -> list[float]:
     return tail
 
 
+#: A competence's prior: a mixture of normals, ``(weight, mean, variance)`` per component.
+Prior = tuple[tuple[float, float, float], ...]
+
+
+def _normal_priors(
+    moments: Sequence[tuple[float, float] | None], competence_var: float
+) -> list[tuple[float, float]]:
+    """Leave-one-out normal prior ``(mean, variance)`` of each competence for one ``τ²``."""
+    general_var = PRIOR_GENERAL_SD**2
+    measures = [
+        None if moment is None else (moment[0], moment[1] + competence_var) for moment in moments
+    ]
+    precision_all = 1.0 / general_var
+    weighted_all = PRIOR_MEAN / general_var
+    for measure in measures:
+        if measure is not None:
+            precision_all += 1.0 / measure[1]
+            weighted_all += measure[0] / measure[1]
+    priors: list[tuple[float, float]] = []
+    for measure in measures:
+        precision, weighted = precision_all, weighted_all
+        if measure is not None:
+            precision -= 1.0 / measure[1]
+            weighted -= measure[0] / measure[1]
+        priors.append((weighted / precision, 1.0 / precision + competence_var))
+    return priors
+
+
+def _bracketed(tally: _Tally, level: int, levels: Sequence[int]) -> bool:
+    """Whether the answers bracket the level, or all agree with an extreme level."""
+    if 0 < tally.right < tally.count:
+        return True
+    if tally.right == 0:
+        return level == levels[0]
+    return level == levels[-1]
+
+
 def _close_call(masses: Sequence[float], ratio: float) -> bool:
     """Whether the two most probable levels are too close to call."""
     if ratio >= 1.0 or len(masses) < 2:
@@ -414,9 +448,7 @@ class SocleAlgorithm:
 
     # --- state -----------------------------------------------------------------------------
 
-    def _curves_for(
-        self, model: _Model, view: ParcoursView, answer: Answer
-    ) -> tuple[Curve, Curve]:
+    def _curves_for(self, model: _Model, view: ParcoursView, answer: Answer) -> tuple[Curve, Curve]:
         """Curves of an answered challenge; nominal ones if it left the content since."""
         item = model.items.get(answer.challenge_id)
         if item is not None:
@@ -449,26 +481,30 @@ class SocleAlgorithm:
                     peak = max(tally.likelihood)
                     tally.likelihood = [x / peak for x in tally.likelihood]
             tally.count += 1
+            tally.right += ok
             tally.direct.setdefault(answer.skill_id, []).append((answer.challenge_id, ok))
             tube_id = view.tube_of_skill[answer.skill_id].tube.id
             tally.tube_counts[tube_id] = tally.tube_counts.get(tube_id, 0) + 1
             tally.tube_balance[tube_id] = tally.tube_balance.get(tube_id, 0) + (1 if ok else -1)
         return tallies
 
-    def _priors(
-        self, grid: Sequence[float], tallies: Sequence[_Tally]
-    ) -> list[tuple[float, float]]:
-        """Normal prior ``(mean, variance)`` of each competence.
+    def _priors(self, grid: Sequence[float], tallies: Sequence[_Tally]) -> list[Prior]:
+        """Prior of each competence: a mixture of normals ``(weight, mean, variance)``.
 
         Hierarchical: ``θ_c = g + u_c`` with ``g ~ N(PRIOR_MEAN, PRIOR_GENERAL_SD²)`` and
-        ``u_c ~ N(0, PRIOR_COMPETENCE_SD²)``. Each *other* measured competence contributes its
-        likelihood's mean and variance (plus ``PRIOR_COMPETENCE_SD²``) as a measurement of
-        ``g``; the competence's own answers are left out so they are not counted twice.
+        ``u_c ~ N(0, τ²)``. Each *other* measured competence contributes its likelihood's mean
+        and variance (plus ``τ²``) as a measurement of ``g``; the competence's own answers are
+        left out so they are not counted twice.
+
+        How alike one agent's competences are (``τ``) is itself uncertain: ``τ`` is
+        ``PRIOR_COMPETENCE_SD`` or ``settings.wide_competence_sd``, weighted by how well each
+        predicts every measured competence from the others (leave-one-out). An agent whose
+        competences turn out uneven gets wide priors everywhere, the others keep narrow ones.
         """
         general_var = PRIOR_GENERAL_SD**2
-        competence_var = PRIOR_COMPETENCE_SD**2
+        narrow = PRIOR_COMPETENCE_SD**2
         if not self.settings.borrow_strength:
-            return [(PRIOR_MEAN, general_var + competence_var)] * len(tallies)
+            return [((1.0, PRIOR_MEAN, general_var + narrow),)] * len(tallies)
         squares = [t * t for t in grid]
         moments: list[tuple[float, float] | None] = []
         for tally in tallies:
@@ -480,50 +516,38 @@ class SocleAlgorithm:
             mean = sum(map(operator.mul, grid, weights)) / total
             second = sum(map(operator.mul, squares, weights)) / total
             moments.append((mean, max(second - mean * mean, 0.0)))
-        competence_var = self._competence_variance(moments, competence_var)
-        measures = [
-            None if moment is None else (moment[0], moment[1] + competence_var)
-            for moment in moments
-        ]
-        precision_all = 1.0 / general_var
-        weighted_all = PRIOR_MEAN / general_var
-        for measure in measures:
-            if measure is not None:
-                precision_all += 1.0 / measure[1]
-                weighted_all += measure[0] / measure[1]
-        priors: list[tuple[float, float]] = []
-        for measure in measures:
-            precision, weighted = precision_all, weighted_all
-            if measure is not None:
-                precision -= 1.0 / measure[1]
-                weighted -= measure[0] / measure[1]
-            priors.append((weighted / precision, 1.0 / precision + competence_var))
-        return priors
-
-    def _competence_variance(
-        self, moments: Sequence[tuple[float, float] | None], prior_var: float
-    ) -> float:
-        """How far this agent's competences sit from their general level (a variance).
-
-        The measured competences' likelihood means scatter around their precision-weighted
-        centre by the competence spread plus their own measurement variance; the excess is
-        pooled with ``spread_prior_weight`` pseudo-competences at the population's spread.
-        """
-        weight = self.settings.spread_prior_weight
-        measured = [moment for moment in moments if moment is not None]
-        if weight <= 0.0 or len(measured) < 3:
-            return prior_var
-        precisions = [1.0 / (var + prior_var) for _, var in measured]
-        centre = sum(p * m for p, (m, _) in zip(precisions, measured, strict=True)) / sum(
-            precisions
+        wide_sd = self.settings.wide_competence_sd
+        measured = sum(1 for moment in moments if moment is not None)
+        if wide_sd <= 0.0 or measured < 3:
+            return [((1.0, *prior),) for prior in _normal_priors(moments, narrow)]
+        candidates = (
+            (1.0 - self.settings.wide_share, _normal_priors(moments, narrow)),
+            (self.settings.wide_share, _normal_priors(moments, wide_sd**2)),
         )
-        excess = sum((mean - centre) ** 2 - var for mean, var in measured)
-        estimate = (weight * prior_var + excess) / (weight + len(measured) - 1)
-        return min(max(estimate, MIN_COMPETENCE_VAR), MAX_COMPETENCE_VAR)
+        logs: list[float] = []
+        for share, priors in candidates:
+            log_evidence = math.log(share)
+            for tally, (mean, var) in zip(tallies, priors, strict=True):
+                if tally.likelihood is None:
+                    continue
+                density = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
+                evidence = sum(map(operator.mul, density, tally.likelihood))
+                log_evidence += math.log(max(evidence, 1e-300) / math.sqrt(var))
+            logs.append(log_evidence)
+        peak = max(logs)
+        shares = [math.exp(value - peak) for value in logs]
+        total_share = sum(shares)
+        return [
+            tuple(
+                (share / total_share, mean, var)
+                for share, (mean, var) in zip(shares, component, strict=True)
+            )
+            for component in zip(*(priors for _, priors in candidates), strict=True)
+        ]
 
     def _prepare(
         self, view: ParcoursView, answers: Sequence[Answer]
-    ) -> tuple[_Model, list[tuple[_CompetenceModel, _Tally, tuple[float, float]]]]:
+    ) -> tuple[_Model, list[tuple[_CompetenceModel, _Tally, Prior]]]:
         """Tallies and priors of every competence: the cheap part, always needed."""
         model = self._model(view)
         tallies = self._tallies(view, answers)
@@ -535,7 +559,7 @@ class SocleAlgorithm:
         grid: Sequence[float],
         cm: _CompetenceModel,
         tally: _Tally,
-        prior: tuple[float, float],
+        prior: Prior,
     ) -> _CompetenceState:
         """Posterior and decisions of one competence: the costly part, computed on demand."""
         return self._settle(cm, tally, self._posterior(grid, tally, prior))
@@ -548,24 +572,19 @@ class SocleAlgorithm:
         near = max(sum(masses[max(0, k - 1) : k + 2]) for k in range(len(masses)))
         return near >= settings.within_one
 
-    def _posterior(
-        self, grid: Sequence[float], tally: _Tally, prior: tuple[float, float]
-    ) -> list[float]:
+    def _posterior(self, grid: Sequence[float], tally: _Tally, prior: Prior) -> list[float]:
         """Normalised posterior of ``θ`` on the grid."""
-        mean, var = prior
-        tail = self.settings.prior_tail
-        if tail > 0.0:
-            # A heavy-tailed prior: a competence far from the agent's general level is
-            # believed once its own answers say so, instead of being pulled back.
-            wide = var * self.settings.tail_scale**2
-            ratio = tail * math.sqrt(var / wide)
-            weights = [
-                math.exp(-((t - mean) ** 2) / (2.0 * var))
-                + ratio * math.exp(-((t - mean) ** 2) / (2.0 * wide))
-                for t in grid
-            ]
-        else:
+        if len(prior) == 1:
+            _, mean, var = prior[0]
             weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
+        else:
+            weights = [0.0] * len(grid)
+            for share, mean, var in prior:
+                factor = share / math.sqrt(var)
+                weights = [
+                    w + factor * math.exp(-((t - mean) ** 2) / (2.0 * var))
+                    for w, t in zip(weights, grid, strict=True)
+                ]
         if tally.likelihood is not None:
             weights = list(map(operator.mul, weights, tally.likelihood))
         scale = 1.0 / sum(weights)
@@ -629,6 +648,7 @@ class SocleAlgorithm:
             and confidence >= settings.confidence
             and near >= settings.within_one
             and not _close_call(masses, settings.close_ratio)
+            and (not settings.bracket or _bracketed(tally, level, cm.levels))
         )
         return _CompetenceState(
             model=cm,
