@@ -34,8 +34,10 @@ import itertools
 import math
 import operator
 import random
+import threading
 import weakref
-from collections.abc import Collection, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from lti_tool.domain.adaptive.base import pick_challenge
@@ -64,6 +66,11 @@ DEFAULT_SLIP = 0.05
 FREE_TEXT_GUESS = 0.02
 #: Spread of tubes and skills around the competence ability (levels).
 TUBE_SPREAD = 0.4
+#: Answer lists whose tallies are kept per parcours (attempts in progress at once).
+TALLY_CACHE_SIZE = 512
+_ANSWER_KEY: Callable[[Answer], tuple[str, str, str]] = operator.attrgetter(
+    "challenge_id", "skill_id", "status.value"
+)
 #: Guessing used for answers to challenges no longer in the content (archived since).
 UNKNOWN_GUESS = 0.1
 
@@ -177,6 +184,9 @@ class _CompetenceModel:
     weights: dict[str, int]
     #: ``(skill id, threshold index, points, tube id, level)`` per skill, for the hot loop.
     rows: tuple[tuple[str, int, int, str, int], ...]
+    #: Skill id -> (threshold index, points); and the points of all the skills.
+    row_of: dict[str, tuple[int, int]]
+    total_points: int
     skills: dict[str, Skill]
     level_unit: int
     items: tuple[_Item, ...]
@@ -292,6 +302,8 @@ def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Mo
                     (skill.id, start, weights[skill.id], skill.tube_id, skill.level)
                     for skill, start in thresholds
                 ),
+                row_of={skill.id: (start, weights[skill.id]) for skill, start in thresholds},
+                total_points=sum(weights.values()),
                 skills={skill.id: skill for skill in skills},
                 level_unit=unit,
                 items=tuple(competence_items),
@@ -331,6 +343,8 @@ class _Tally:
     tube_counts: dict[str, int] = field(default_factory=dict)
     #: Per tube: right answers minus wrong ones (which tube is easier for this person).
     tube_balance: dict[str, int] = field(default_factory=dict)
+    #: Mean and variance of the normalised likelihood (computed once, on first use).
+    moments: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,6 +452,10 @@ class SocleAlgorithm:
     def __init__(self, settings: SocleSettings | None = None) -> None:
         self.settings = settings or SocleSettings()
         self._models: weakref.WeakKeyDictionary[ParcoursView, _Model] = weakref.WeakKeyDictionary()
+        self._cache: weakref.WeakKeyDictionary[
+            ParcoursView, OrderedDict[tuple[tuple[str, str, str], ...], list[_Tally]]
+        ] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def _model(self, view: ParcoursView) -> _Model:
         model = self._models.get(view)
@@ -463,30 +481,61 @@ class SocleAlgorithm:
         return pair
 
     def _tallies(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_Tally]:
+        """Per-competence tallies of ``answers``.
+
+        The player calls the engine after each answer with the whole list, so the tallies of
+        the list without its last answer are usually known: they are kept in a small cache
+        and extended by one answer. A cache miss recomputes everything; both ways give the
+        same result (tallies are never modified once built).
+        """
         model = self._model(view)
-        tallies = [_Tally() for _ in model.competences]
-        for answer in answers:
-            index = model.competence_of_skill.get(answer.skill_id)
-            if index is None:
-                continue
-            tally = tallies[index]
-            right, wrong = self._curves_for(model, view, answer)
-            ok = answer.is_correct
-            factor = right if ok else wrong
-            if tally.likelihood is None:
-                tally.likelihood = list(factor)
+        key = tuple(map(_ANSWER_KEY, answers))  # plain strings: hashed in C, unlike Answer
+        with self._lock:
+            cache = self._cache.setdefault(view, OrderedDict())
+            tallies = cache.get(key)
+            previous = cache.get(key[:-1]) if key and tallies is None else None
+        if tallies is None:
+            if previous is not None:
+                tallies = list(previous)
+                self._add(model, view, tallies, answers[-1])
             else:
-                tally.likelihood = list(map(operator.mul, tally.likelihood, factor))
-                if tally.count % 16 == 15:  # renormalise long attempts before they underflow
-                    peak = max(tally.likelihood)
-                    tally.likelihood = [x / peak for x in tally.likelihood]
-            tally.count += 1
-            tally.right += ok
-            tally.direct.setdefault(answer.skill_id, []).append((answer.challenge_id, ok))
-            tube_id = view.tube_of_skill[answer.skill_id].tube.id
-            tally.tube_counts[tube_id] = tally.tube_counts.get(tube_id, 0) + 1
-            tally.tube_balance[tube_id] = tally.tube_balance.get(tube_id, 0) + (1 if ok else -1)
+                tallies = [_Tally() for _ in model.competences]
+                for answer in answers:
+                    self._add(model, view, tallies, answer)
+            with self._lock:
+                cache[key] = tallies
+                while len(cache) > TALLY_CACHE_SIZE:
+                    cache.popitem(last=False)
         return tallies
+
+    def _add(
+        self, model: _Model, view: ParcoursView, tallies: list[_Tally], answer: Answer
+    ) -> None:
+        """Replace the tally of the answer's competence by a new one including it."""
+        index = model.competence_of_skill.get(answer.skill_id)
+        if index is None:
+            return
+        old = tallies[index]
+        right, wrong = self._curves_for(model, view, answer)
+        ok = answer.is_correct
+        factor = right if ok else wrong
+        if old.likelihood is None:
+            likelihood = list(factor)
+        else:
+            likelihood = list(map(operator.mul, old.likelihood, factor))
+            if old.count % 16 == 15:  # renormalise long attempts before they underflow
+                peak = max(likelihood)
+                likelihood = [x / peak for x in likelihood]
+        direct = dict(old.direct)
+        direct[answer.skill_id] = [*direct.get(answer.skill_id, ()), (answer.challenge_id, ok)]
+        tube_id = view.tube_of_skill[answer.skill_id].tube.id
+        tube_counts = dict(old.tube_counts)
+        tube_counts[tube_id] = tube_counts.get(tube_id, 0) + 1
+        tube_balance = dict(old.tube_balance)
+        tube_balance[tube_id] = tube_balance.get(tube_id, 0) + (1 if ok else -1)
+        tallies[index] = _Tally(
+            likelihood, old.count + 1, old.right + ok, direct, tube_counts, tube_balance
+        )
 
     def _priors(self, grid: Sequence[float], tallies: Sequence[_Tally]) -> list[Prior]:
         """Prior of each competence: a mixture of normals ``(weight, mean, variance)``.
@@ -511,11 +560,13 @@ class SocleAlgorithm:
             if tally.likelihood is None:
                 moments.append(None)
                 continue
-            weights = tally.likelihood
-            total = sum(weights)
-            mean = sum(map(operator.mul, grid, weights)) / total
-            second = sum(map(operator.mul, squares, weights)) / total
-            moments.append((mean, max(second - mean * mean, 0.0)))
+            if tally.moments is None:
+                weights = tally.likelihood
+                total = sum(weights)
+                mean = sum(map(operator.mul, grid, weights)) / total
+                second = sum(map(operator.mul, squares, weights)) / total
+                tally.moments = (mean, max(second - mean * mean, 0.0))
+            moments.append(tally.moments)
         wide_sd = self.settings.wide_competence_sd
         measured = sum(1 for moment in moments if moment is not None)
         if wide_sd <= 0.0 or measured < 3:
@@ -563,14 +614,6 @@ class SocleAlgorithm:
     ) -> _CompetenceState:
         """Posterior and decisions of one competence: the costly part, computed on demand."""
         return self._settle(cm, tally, self._posterior(grid, tally, prior))
-
-    def _may_stop(self, masses: Sequence[float]) -> bool:
-        """A cheap necessary condition of ``done`` (before deciding every skill)."""
-        settings = self.settings
-        if max(masses) < settings.confidence or _close_call(masses, settings.close_ratio):
-            return False
-        near = max(sum(masses[max(0, k - 1) : k + 2]) for k in range(len(masses)))
-        return near >= settings.within_one
 
     def _posterior(self, grid: Sequence[float], tally: _Tally, prior: Prior) -> list[float]:
         """Normalised posterior of ``θ`` on the grid."""
@@ -640,16 +683,6 @@ class SocleAlgorithm:
                 points += entry[4]
         level = min(points // unit, cap)
         confidence = masses[cm.levels.index(level)] if level in cm.levels else 0.0
-        settings = self.settings
-        index = cm.levels.index(level) if level in cm.levels else -1
-        near = sum(masses[max(0, index - 1) : index + 2]) if index >= 0 else 0.0
-        done = tally.count >= settings.max_per_competence or (
-            tally.count >= settings.min_per_competence
-            and confidence >= settings.confidence
-            and near >= settings.within_one
-            and not _close_call(masses, settings.close_ratio)
-            and (not settings.bracket or _bracketed(tally, level, cm.levels))
-        )
         return _CompetenceState(
             model=cm,
             tally=tally,
@@ -659,8 +692,51 @@ class SocleAlgorithm:
             level=level,
             confidence=confidence,
             conflicts=tuple(cm.skills[sid] for _, sid in sorted(conflicts)),
-            done=done,
+            done=self._done(cm, tally, masses, level),
         )
+
+    def _done(
+        self, cm: _CompetenceModel, tally: _Tally, masses: Sequence[float], level: int
+    ) -> bool:
+        """The stopping rule of one competence, given its reported level."""
+        settings = self.settings
+        if tally.count >= settings.max_per_competence:
+            return True
+        if tally.count < settings.min_per_competence or level not in cm.levels:
+            return False
+        index = cm.levels.index(level)
+        near = sum(masses[max(0, index - 1) : index + 2])
+        return (
+            masses[index] >= settings.confidence
+            and near >= settings.within_one
+            and not _close_call(masses, settings.close_ratio)
+            and (not settings.bracket or _bracketed(tally, level, cm.levels))
+        )
+
+    @staticmethod
+    def _reported_level(
+        cm: _CompetenceModel, tally: _Tally, posterior: Sequence[float], masses: Sequence[float]
+    ) -> int:
+        """The level ``_settle`` reports, without deciding every skill.
+
+        Asked skills are fixed; validating the other skills one by one moves the level by at
+        most one each time (no skill is worth more than a level), so ``_settle`` reaches the
+        most probable level whenever it lies between "none of the others" and "all of them",
+        and the nearest of the two otherwise.
+        """
+        mode = cm.levels[max(range(len(masses)), key=masses.__getitem__)]
+        points = 0
+        free = cm.total_points
+        for sid, outcomes in tally.direct.items():
+            start, weight = cm.row_of[sid]
+            free -= weight
+            statuses = {ok for _, ok in outcomes}
+            validated = outcomes[0][1] if len(statuses) == 1 else sum(posterior[start:]) >= 0.5
+            if validated:
+                points += weight
+        unit, cap = cm.level_unit, cm.target.max_level
+        low, high = min(points // unit, cap), min((points + free) // unit, cap)
+        return min(max(mode, low), high)
 
     @staticmethod
     def _available(state: _CompetenceState, asked: Collection[str]) -> list[_Item]:
@@ -736,23 +812,21 @@ class SocleAlgorithm:
         # Visit competences by number of answers: the first group with an open competence is
         # the one to measure, so competences with more answers never need their posterior.
         for count, group in itertools.groupby(askable, key=operator.itemgetter(0)):
-            open_states: list[tuple[int, _CompetenceState | None]] = []
+            open_indices: list[int] = []
             for _, index in group:
                 cm, tally, prior = prepared[index]
                 if count < settings.min_per_competence:
-                    open_states.append((index, None))
+                    open_indices.append(index)
                     continue
+                # Only the reported level is needed to know whether a competence is done;
+                # every skill is decided only for the competence that gets the next challenge.
                 posterior = self._posterior(model.grid, tally, prior)
-                if not self._may_stop(_level_masses(cm, posterior)):
-                    open_states.append((index, None))
-                    continue
-                state = self._settle(cm, tally, posterior)
-                if not state.done:
-                    open_states.append((index, state))
-            if open_states:
-                index, chosen = rng.choice(open_states)
-                if chosen is None:
-                    chosen = self._state(model.grid, *prepared[index])
+                masses = _level_masses(cm, posterior)
+                level = self._reported_level(cm, tally, posterior, masses)
+                if not self._done(cm, tally, masses, level):
+                    open_indices.append(index)
+            if open_indices:
+                chosen = self._state(model.grid, *prepared[rng.choice(open_indices)])
                 return self._choose(chosen, asked, seen, rng)
         return None
 
