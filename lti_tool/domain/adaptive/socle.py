@@ -60,6 +60,8 @@ PRIOR_MEAN = 2.5
 PRIOR_GENERAL_SD = 1.5
 #: Spread of one person's competences around their general level.
 PRIOR_COMPETENCE_SD = 0.8
+#: ...unless this agent's competences turn out less alike (see ``SocleAlgorithm._priors``).
+WIDE_COMPETENCE_SD = 1.3
 DEFAULT_DISCRIMINATION = 1.7
 DEFAULT_SLIP = 0.05
 #: Chance of answering a free-text field right without the skill.
@@ -84,7 +86,9 @@ class SocleSettings:
     #: ...and the probability that it is off by at most one level reaches this.
     within_one: float = 0.95
     min_per_competence: int = 2
-    max_per_competence: int = 5
+    #: Competences still unsettled after 5 answers (uneven tubes, items far from their level)
+    #: may get up to 7.
+    max_per_competence: int = 7
     borrow_strength: bool = True
     #: Candidates within this relative margin of the best are drawn at random.
     exposure_margin: float = 0.05
@@ -103,15 +107,8 @@ class SocleSettings:
     contamination: float = 0.0
     #: The alternative, wider spread of an agent's competences around their general level
     #: (0: always ``PRIOR_COMPETENCE_SD``), and its prior probability.
-    wide_competence_sd: float = 0.0
-    wide_share: float = 0.3
-    #: A competence is not done while its second most probable level has at least this share
-    #: of the most probable one's probability (1 disables the rule).
-    close_ratio: float = 1.0
-    #: Stop a competence only once its answers bracket its level (at least one right and one
-    #: wrong answer), unless every answer points the same way as the reported level (all
-    #: wrong at the lowest level, all right at the highest).
-    bracket: bool = False
+    wide_competence_sd: float = WIDE_COMPETENCE_SD
+    wide_share: float = 0.2
 
 
 def default_guessing(challenge: Challenge) -> float:
@@ -416,23 +413,6 @@ def _normal_priors(
     return priors
 
 
-def _bracketed(tally: _Tally, level: int, levels: Sequence[int]) -> bool:
-    """Whether the answers bracket the level, or all agree with an extreme level."""
-    if 0 < tally.right < tally.count:
-        return True
-    if tally.right == 0:
-        return level == levels[0]
-    return level == levels[-1]
-
-
-def _close_call(masses: Sequence[float], ratio: float) -> bool:
-    """Whether the two most probable levels are too close to call."""
-    if ratio >= 1.0 or len(masses) < 2:
-        return False
-    first, second = sorted(masses)[-2:][::-1]
-    return second >= ratio * first
-
-
 def _entropy(masses: Sequence[float], total: float) -> float:
     if total <= 0.0:
         return 0.0
@@ -706,12 +686,7 @@ class SocleAlgorithm:
             return False
         index = cm.levels.index(level)
         near = sum(masses[max(0, index - 1) : index + 2])
-        return (
-            masses[index] >= settings.confidence
-            and near >= settings.within_one
-            and not _close_call(masses, settings.close_ratio)
-            and (not settings.bracket or _bracketed(tally, level, cm.levels))
-        )
+        return masses[index] >= settings.confidence and near >= settings.within_one
 
     @staticmethod
     def _reported_level(
