@@ -527,7 +527,8 @@ class SocleAlgorithm:
 
         How alike one agent's competences are (``τ``) is itself uncertain: ``τ`` is
         ``PRIOR_COMPETENCE_SD`` or ``settings.wide_competence_sd``, weighted by how well each
-        predicts every measured competence from the others (leave-one-out). An agent whose
+        predicts every measured competence from the others (leave-one-out, each competence's
+        answers summarised by their likelihood's mean and variance). An agent whose
         competences turn out uneven gets wide priors everywhere, the others keep narrow ones.
         """
         general_var = PRIOR_GENERAL_SD**2
@@ -555,15 +556,17 @@ class SocleAlgorithm:
             (1.0 - self.settings.wide_share, _normal_priors(moments, narrow)),
             (self.settings.wide_share, _normal_priors(moments, wide_sd**2)),
         )
+        # Each measured competence's answers, summarised by their likelihood's mean and
+        # variance, predicted from the others: N(mean; prior mean, prior var + variance).
         logs: list[float] = []
         for share, priors in candidates:
             log_evidence = math.log(share)
-            for tally, (mean, var) in zip(tallies, priors, strict=True):
-                if tally.likelihood is None:
-                    continue
-                density = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
-                evidence = sum(map(operator.mul, density, tally.likelihood))
-                log_evidence += math.log(max(evidence, 1e-300) / math.sqrt(var))
+            for moment, (mean, var) in zip(moments, priors, strict=True):
+                if moment is not None:
+                    total_var = var + moment[1]
+                    log_evidence -= 0.5 * (
+                        math.log(total_var) + (moment[0] - mean) ** 2 / total_var
+                    )
             logs.append(log_evidence)
         peak = max(logs)
         shares = [math.exp(value - peak) for value in logs]
