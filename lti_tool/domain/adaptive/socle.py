@@ -600,17 +600,20 @@ class SocleAlgorithm:
 
     def _posterior(self, grid: Sequence[float], tally: _Tally, prior: Prior) -> list[float]:
         """Normalised posterior of ``θ`` on the grid."""
+        if len(prior) == 2 and min(prior[0][0], prior[1][0]) < 1e-9:
+            prior = (max(prior),)  # one spread is all but excluded
         if len(prior) == 1:
             _, mean, var = prior[0]
             weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
         else:
-            weights = [0.0] * len(grid)
-            for share, mean, var in prior:
-                factor = share / math.sqrt(var)
-                weights = [
-                    w + factor * math.exp(-((t - mean) ** 2) / (2.0 * var))
-                    for w, t in zip(weights, grid, strict=True)
-                ]
+            (share_1, mean_1, var_1), (share_2, mean_2, var_2) = prior
+            scale_1, scale_2 = -0.5 / var_1, -0.5 / var_2
+            factor = (share_2 / share_1) * math.sqrt(var_1 / var_2)
+            weights = [
+                math.exp(scale_1 * (t - mean_1) ** 2)
+                + factor * math.exp(scale_2 * (t - mean_2) ** 2)
+                for t in grid
+            ]
         if tally.likelihood is not None:
             weights = list(map(operator.mul, weights, tally.likelihood))
         scale = 1.0 / sum(weights)
@@ -790,22 +793,21 @@ class SocleAlgorithm:
         # Visit competences by number of answers: the first group with an open competence is
         # the one to measure, so competences with more answers never need their posterior.
         for count, group in itertools.groupby(askable, key=operator.itemgetter(0)):
-            open_indices: list[int] = []
-            for _, index in group:
+            # Competences of the group in random order; the first one still open is measured
+            # (a uniform choice among the open ones, without examining all of them).
+            indices = [index for _, index in group]
+            rng.shuffle(indices)
+            for index in indices:
                 cm, tally, prior = prepared[index]
-                if count < settings.min_per_competence:
-                    open_indices.append(index)
-                    continue
-                # Only the reported level is needed to know whether a competence is done;
-                # every skill is decided only for the competence that gets the next challenge.
                 posterior = self._posterior(model.grid, tally, prior)
-                masses = _level_masses(cm, posterior)
-                level = self._reported_level(cm, tally, posterior, masses)
-                if not self._done(cm, tally, masses, level):
-                    open_indices.append(index)
-            if open_indices:
-                chosen = self._state(model.grid, *prepared[rng.choice(open_indices)])
-                return self._choose(chosen, asked, seen, rng)
+                if count >= settings.min_per_competence:
+                    # Only the reported level is needed to know whether a competence is done;
+                    # every skill is decided only for the competence that gets the challenge.
+                    masses = _level_masses(cm, posterior)
+                    level = self._reported_level(cm, tally, posterior, masses)
+                    if self._done(cm, tally, masses, level):
+                        continue
+                return self._choose(self._settle(cm, tally, posterior), asked, seen, rng)
         return None
 
     def _choose(
