@@ -10,7 +10,8 @@ The reasoning is in ``docs/adaptive-algorithm.md``; in short:
 * **Posterior on a grid.** ``θ`` lives on a grid of fifths of a level. The prior of one
   competence is a normal centred on what the *other* competences say about the person's general
   level (a normal–normal hierarchy): people good at some competences tend to be good at others,
-  so measuring broadly also speeds up each competence.
+  so measuring broadly also speeds up each competence. How alike *this* agent's competences
+  are is weighed from their answers (two spreads, mixed): uneven agents get wider priors.
 * **Level, knowledge elements.** Tubes and skills are assumed to sit ``N(0, spread²)`` around
   the competence ability, which turns ``θ`` into a distribution of Pix-style levels (computed
   once per parcours). Asked skills keep their direct answer (when two answers to a skill
