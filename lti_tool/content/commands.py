@@ -20,7 +20,7 @@ from lti_tool.content.loader import lint_content
 from lti_tool.domain.adaptive import BaselineAlgorithm, SocleAlgorithm
 from lti_tool.domain.adaptive.base import Algorithm
 from lti_tool.domain.framework import Content
-from lti_tool.domain.simulation import format_table
+from lti_tool.domain.simulation import WORLD_PRESETS, format_table
 from lti_tool.domain.simulation import simulate as run_simulation
 from lti_tool.domain.synthetic import SYNTHETIC_PARCOURS, synthetic_content
 from lti_tool.domain.target import parcours_view
@@ -183,6 +183,13 @@ def stats_report(loaded: Content) -> str:
     is_flag=True,
     help="Use generated content shaped like socle-commun instead of the content directory.",
 )
+@click.option(
+    "--world",
+    "worlds",
+    type=click.Choice([*WORLD_PRESETS, "all"]),
+    multiple=True,
+    help="Simulated world (repeatable; 'all' runs every preset). Default: standard.",
+)
 def simulate(
     *,
     content_dir: Path | None,
@@ -191,6 +198,7 @@ def simulate(
     seed: int,
     algorithm: str,
     synthetic: bool,
+    worlds: Sequence[str],
 ) -> None:
     """Run simulated learners through the adaptive engine; print accuracy vs. test length."""
     if synthetic:
@@ -220,24 +228,30 @@ def simulate(
         if done % step == 0 or done == learners:
             click.echo(f"  {done}/{learners} learners", err=True)
 
-    started = time.process_time()
-    reports = run_simulation(
-        view,
-        algorithms,
-        learners=learners,
-        seed=seed,
-        clock=time.perf_counter,
-        progress=report_progress,
-    )
-    click.echo(format_table(reports))
-    if len(reports) == 2:
-        baseline, socle = reports
-        ratio = socle.mean_challenges / baseline.mean_challenges if baseline.mean_challenges else 0
-        click.echo(
-            f"socle asks {100 * ratio:.0f} % of the baseline's challenges; exact level "
-            f"{100 * (socle.exact_accuracy - baseline.exact_accuracy):+.1f} points"
+    names = list(WORLD_PRESETS) if "all" in worlds else list(dict.fromkeys(worlds or ["standard"]))
+    for name in names:
+        started = time.process_time()
+        reports = run_simulation(
+            view,
+            algorithms,
+            learners=learners,
+            seed=seed,
+            config=WORLD_PRESETS[name],
+            clock=time.perf_counter,
+            progress=report_progress,
         )
-    click.echo(f"CPU time: {time.process_time() - started:.1f} s")
+        click.echo(f"\nworld {name}")
+        click.echo(format_table(reports))
+        if len(reports) == 2:
+            baseline, socle = reports
+            ratio = (
+                socle.mean_challenges / baseline.mean_challenges if baseline.mean_challenges else 0
+            )
+            click.echo(
+                f"socle asks {100 * ratio:.0f} % of the baseline's challenges; exact level "
+                f"{100 * (socle.exact_accuracy - baseline.exact_accuracy):+.1f} points"
+            )
+        click.echo(f"CPU time: {time.process_time() - started:.1f} s")
 
 
 __all__ = ["content", "simulate", "stats_report"]

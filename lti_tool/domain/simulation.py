@@ -14,6 +14,11 @@ Answers are drawn from ``guess + (1 - guess - slip) · logistic(a · (ability - 
 Population (documented in docs/adaptive-algorithm.md): the general level is uniform on
 ``[-0.5, top + 0.5]`` (``top`` = highest target level), so true levels span 0..top about
 evenly; competences scatter around it with sd ``competence_sd``, tubes with sd ``tube_sd``.
+A world may instead draw learners from a *mixture* of populations (``populations``), each with
+its own range of general levels and its own spreads.
+
+Named worlds (``WORLD_PRESETS``) vary these parameters one at a time and all together. They are
+defined from the world's parameters only, never from the algorithms' assumptions.
 """
 
 from __future__ import annotations
@@ -39,6 +44,22 @@ Clock = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)
+class Population:
+    """One component of a mixture of learners.
+
+    The general level is uniform on ``[low, high]`` (in levels, offsets from 0); competences
+    scatter around it with sd ``competence_sd`` and tubes around their competence with
+    ``tube_sd``.
+    """
+
+    weight: float
+    low: float
+    high: float
+    competence_sd: float
+    tube_sd: float
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationConfig:
     """How the simulated world and population are drawn (defaults documented above)."""
 
@@ -51,8 +72,44 @@ class SimulationConfig:
     slip: tuple[float, float] = (0.02, 0.10)
     qcm_guess: float = 0.10
     free_text_guess: float = 0.02
+    #: Share of challenges whose true difficulty is far from their skill's (authoring errors:
+    #: a "level 2" question that behaves like level 4); they are moved by ``off_level_shift``
+    #: levels, up or down at random.
+    off_level_share: float = 0.0
+    off_level_shift: tuple[float, float] = (1.1, 2.0)
+    #: When not empty, learners come from this mixture instead of the uniform population.
+    populations: tuple[Population, ...] = ()
     #: Safety net: an algorithm asking more than this many challenges is stopped.
     max_challenges: int = 400
+
+
+#: Very different populations: novices, uneven specialists (strong in a few competences,
+#: weak in others), and a group of experts.
+MIXED_POPULATIONS: tuple[Population, ...] = (
+    Population(weight=0.4, low=-0.5, high=1.5, competence_sd=0.5, tube_sd=0.3),
+    Population(weight=0.35, low=1.0, high=4.0, competence_sd=1.2, tube_sd=0.6),
+    Population(weight=0.25, low=3.5, high=5.5, competence_sd=0.4, tube_sd=0.3),
+)
+
+#: Named worlds for ``socle simulate --world``: the documented one and harsher variants.
+WORLD_PRESETS: dict[str, SimulationConfig] = {
+    "standard": SimulationConfig(),
+    "spread-tubes": SimulationConfig(tube_sd=0.7),
+    "uneven-competences": SimulationConfig(competence_sd=1.0),
+    "off-level-items": SimulationConfig(off_level_share=0.05),
+    "mixed-populations": SimulationConfig(populations=MIXED_POPULATIONS),
+    "weak-discrimination": SimulationConfig(discrimination=(0.6, 2.2)),
+    "harsh": SimulationConfig(
+        tube_sd=0.7,
+        competence_sd=1.0,
+        off_level_share=0.04,
+        discrimination=(0.6, 2.2),
+        populations=tuple(
+            Population(p.weight, p.low, p.high, max(p.competence_sd, 1.0), 0.7)
+            for p in MIXED_POPULATIONS
+        ),
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +157,11 @@ def draw_world(view: ParcoursView, rng: random.Random, config: SimulationConfig)
         difficulty = skill.level + rng.gauss(0.0, config.skill_difficulty_sd)
         skill_difficulty[skill.id] = difficulty
         for challenge in skill.served_challenges:
+            offset = rng.gauss(0.0, config.challenge_difficulty_sd)
+            if config.off_level_share > 0 and rng.random() < config.off_level_share:
+                offset = rng.choice((-1.0, 1.0)) * rng.uniform(*config.off_level_shift)
             items[challenge.id] = TrueItem(
-                difficulty=difficulty + rng.gauss(0.0, config.challenge_difficulty_sd),
+                difficulty=difficulty + offset,
                 discrimination=rng.uniform(*config.discrimination),
                 guessing=_true_guess(challenge, config),
                 slip=rng.uniform(*config.slip),
@@ -114,14 +174,20 @@ def draw_learner(
 ) -> SimulatedLearner:
     """Draw one learner of the documented population."""
     top = max((c.max_level for c in view.competences), default=1)
-    general = rng.uniform(-config.general_margin, top + config.general_margin)
+    competence_sd, tube_sd = config.competence_sd, config.tube_sd
+    if config.populations:
+        population = rng.choices(config.populations, [p.weight for p in config.populations])[0]
+        general = rng.uniform(population.low, population.high)
+        competence_sd, tube_sd = population.competence_sd, population.tube_sd
+    else:
+        general = rng.uniform(-config.general_margin, top + config.general_margin)
     competence_abilities: dict[str, float] = {}
     tube_abilities: dict[str, float] = {}
     for competence in view.competences:
-        ability = general + rng.gauss(0.0, config.competence_sd)
+        ability = general + rng.gauss(0.0, competence_sd)
         competence_abilities[competence.code] = ability
         for tube in competence.tubes:
-            tube_abilities[tube.tube.id] = ability + rng.gauss(0.0, config.tube_sd)
+            tube_abilities[tube.tube.id] = ability + rng.gauss(0.0, tube_sd)
     return SimulatedLearner(general, competence_abilities, tube_abilities)
 
 

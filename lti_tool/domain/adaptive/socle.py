@@ -10,7 +10,8 @@ The reasoning is in ``docs/adaptive-algorithm.md``; in short:
 * **Posterior on a grid.** ``θ`` lives on a grid of fifths of a level. The prior of one
   competence is a normal centred on what the *other* competences say about the person's general
   level (a normal–normal hierarchy): people good at some competences tend to be good at others,
-  so measuring broadly also speeds up each competence.
+  so measuring broadly also speeds up each competence. How alike *this* agent's competences
+  are is weighed from their answers (two spreads, mixed): uneven agents get wider priors.
 * **Level, knowledge elements.** Tubes and skills are assumed to sit ``N(0, spread²)`` around
   the competence ability, which turns ``θ`` into a distribution of Pix-style levels (computed
   once per parcours). Asked skills keep their direct answer (when two answers to a skill
@@ -34,8 +35,10 @@ import itertools
 import math
 import operator
 import random
+import threading
 import weakref
-from collections.abc import Collection, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from lti_tool.domain.adaptive.base import pick_challenge
@@ -58,12 +61,19 @@ PRIOR_MEAN = 2.5
 PRIOR_GENERAL_SD = 1.5
 #: Spread of one person's competences around their general level.
 PRIOR_COMPETENCE_SD = 0.8
+#: ...unless this agent's competences turn out less alike (see ``SocleAlgorithm._priors``).
+WIDE_COMPETENCE_SD = 1.3
 DEFAULT_DISCRIMINATION = 1.7
 DEFAULT_SLIP = 0.05
 #: Chance of answering a free-text field right without the skill.
 FREE_TEXT_GUESS = 0.02
 #: Spread of tubes and skills around the competence ability (levels).
 TUBE_SPREAD = 0.4
+#: Answer lists whose tallies are kept per parcours (attempts in progress at once).
+TALLY_CACHE_SIZE = 512
+_ANSWER_KEY: Callable[[Answer], tuple[str, str, str]] = operator.attrgetter(
+    "challenge_id", "skill_id", "status.value"
+)
 #: Guessing used for answers to challenges no longer in the content (archived since).
 UNKNOWN_GUESS = 0.1
 
@@ -77,7 +87,9 @@ class SocleSettings:
     #: ...and the probability that it is off by at most one level reaches this.
     within_one: float = 0.95
     min_per_competence: int = 2
-    max_per_competence: int = 5
+    #: Competences still unsettled after 5 answers (uneven tubes, items far from their level)
+    #: may get up to 7.
+    max_per_competence: int = 7
     borrow_strength: bool = True
     #: Candidates within this relative margin of the best are drawn at random.
     exposure_margin: float = 0.05
@@ -90,6 +102,14 @@ class SocleSettings:
     #: Assumed sd (in levels) of a tube's or skill's difficulty for a person around the
     #: competence ability; turns the level into a distribution given ``θ``.
     spread: float = TUBE_SPREAD
+    #: Share of answers assumed to say nothing about the ability (an item far from its
+    #: nominal level, a misread question): each answer's likelihood is mixed with a coin toss,
+    #: so one answer contradicting the others cannot overturn them.
+    contamination: float = 0.0
+    #: The alternative, wider spread of an agent's competences around their general level
+    #: (0: always ``PRIOR_COMPETENCE_SD``), and its prior probability.
+    wide_competence_sd: float = WIDE_COMPETENCE_SD
+    wide_share: float = 0.2
 
 
 def default_guessing(challenge: Challenge) -> float:
@@ -127,11 +147,14 @@ Curve = tuple[float, ...]
 
 
 def _success_curves(
-    grid: Sequence[float], parameters: tuple[float, float, float, float]
+    grid: Sequence[float], parameters: tuple[float, float, float, float], contamination: float
 ) -> tuple[Curve, Curve]:
-    """``P(right | θ)`` and ``P(wrong | θ)`` on the grid."""
+    """``P(right | θ)`` and ``P(wrong | θ)`` on the grid, mixed with a coin toss."""
     a, b, c, s = parameters
-    right = tuple(c + (1.0 - c - s) / (1.0 + math.exp(-a * (theta - b))) for theta in grid)
+    keep, coin = 1.0 - contamination, 0.5 * contamination
+    right = tuple(
+        keep * (c + (1.0 - c - s) / (1.0 + math.exp(-a * (theta - b)))) + coin for theta in grid
+    )
     return right, tuple(1.0 - p for p in right)
 
 
@@ -159,6 +182,9 @@ class _CompetenceModel:
     weights: dict[str, int]
     #: ``(skill id, threshold index, points, tube id, level)`` per skill, for the hot loop.
     rows: tuple[tuple[str, int, int, str, int], ...]
+    #: Skill id -> (threshold index, points); and the points of all the skills.
+    row_of: dict[str, tuple[int, int]]
+    total_points: int
     skills: dict[str, Skill]
     level_unit: int
     items: tuple[_Item, ...]
@@ -217,7 +243,7 @@ def _level_distribution(
     return levels
 
 
-def _build_model(view: ParcoursView, spread: float) -> _Model:
+def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Model:
     top = max((competence.max_level for competence in view.competences), default=1)
     size = round((top + GRID_MARGIN - GRID_LOW) / GRID_STEP) + 1
     grid = tuple(round(GRID_LOW + k * GRID_STEP, 10) for k in range(size))
@@ -259,7 +285,7 @@ def _build_model(view: ParcoursView, spread: float) -> _Model:
                     parameters = item_parameters(challenge, skill.level)
                     pair = curves.get(parameters)
                     if pair is None:
-                        pair = curves[parameters] = _success_curves(grid, parameters)
+                        pair = curves[parameters] = _success_curves(grid, parameters, contamination)
                     item = _Item(challenge, skill, tube.tube.id, index, *pair)
                     items[challenge.id] = item
                     competence_items.append(item)
@@ -274,6 +300,8 @@ def _build_model(view: ParcoursView, spread: float) -> _Model:
                     (skill.id, start, weights[skill.id], skill.tube_id, skill.level)
                     for skill, start in thresholds
                 ),
+                row_of={skill.id: (start, weights[skill.id]) for skill, start in thresholds},
+                total_points=sum(weights.values()),
                 skills={skill.id: skill for skill in skills},
                 level_unit=unit,
                 items=tuple(competence_items),
@@ -308,10 +336,13 @@ class _Tally:
 
     likelihood: list[float] | None = None
     count: int = 0
+    right: int = 0
     direct: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
     tube_counts: dict[str, int] = field(default_factory=dict)
     #: Per tube: right answers minus wrong ones (which tube is easier for this person).
     tube_balance: dict[str, int] = field(default_factory=dict)
+    #: Mean and variance of the normalised likelihood (computed once, on first use).
+    moments: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +386,34 @@ def _tail(weights: Sequence[float]) -> list[float]:
     return tail
 
 
+#: A competence's prior: a mixture of normals, ``(weight, mean, variance)`` per component.
+Prior = tuple[tuple[float, float, float], ...]
+
+
+def _normal_priors(
+    moments: Sequence[tuple[float, float] | None], competence_var: float
+) -> list[tuple[float, float]]:
+    """Leave-one-out normal prior ``(mean, variance)`` of each competence for one ``τ²``."""
+    general_var = PRIOR_GENERAL_SD**2
+    measures = [
+        None if moment is None else (moment[0], moment[1] + competence_var) for moment in moments
+    ]
+    precision_all = 1.0 / general_var
+    weighted_all = PRIOR_MEAN / general_var
+    for measure in measures:
+        if measure is not None:
+            precision_all += 1.0 / measure[1]
+            weighted_all += measure[0] / measure[1]
+    priors: list[tuple[float, float]] = []
+    for measure in measures:
+        precision, weighted = precision_all, weighted_all
+        if measure is not None:
+            precision -= 1.0 / measure[1]
+            weighted -= measure[0] / measure[1]
+        priors.append((weighted / precision, 1.0 / precision + competence_var))
+    return priors
+
+
 def _entropy(masses: Sequence[float], total: float) -> float:
     if total <= 0.0:
         return 0.0
@@ -374,18 +433,21 @@ class SocleAlgorithm:
     def __init__(self, settings: SocleSettings | None = None) -> None:
         self.settings = settings or SocleSettings()
         self._models: weakref.WeakKeyDictionary[ParcoursView, _Model] = weakref.WeakKeyDictionary()
+        self._cache: weakref.WeakKeyDictionary[
+            ParcoursView, OrderedDict[tuple[tuple[str, str, str], ...], list[_Tally]]
+        ] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def _model(self, view: ParcoursView) -> _Model:
         model = self._models.get(view)
         if model is None:
-            model = _build_model(view, self.settings.spread)
+            model = _build_model(view, self.settings.spread, self.settings.contamination)
             self._models[view] = model
         return model
 
     # --- state -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _curves_for(model: _Model, view: ParcoursView, answer: Answer) -> tuple[Curve, Curve]:
+    def _curves_for(self, model: _Model, view: ParcoursView, answer: Answer) -> tuple[Curve, Curve]:
         """Curves of an answered challenge; nominal ones if it left the content since."""
         item = model.items.get(answer.challenge_id)
         if item is not None:
@@ -394,77 +456,133 @@ class SocleAlgorithm:
         parameters = (DEFAULT_DISCRIMINATION, float(level), UNKNOWN_GUESS, DEFAULT_SLIP)
         pair = model.curves.get(parameters)
         if pair is None:
-            pair = model.curves[parameters] = _success_curves(model.grid, parameters)
+            pair = model.curves[parameters] = _success_curves(
+                model.grid, parameters, self.settings.contamination
+            )
         return pair
 
     def _tallies(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_Tally]:
+        """Per-competence tallies of ``answers``.
+
+        The player calls the engine after each answer with the whole list, so the tallies of
+        the list without its last answer are usually known: they are kept in a small cache
+        and extended by one answer. A cache miss recomputes everything; both ways give the
+        same result (tallies are never modified once built).
+        """
         model = self._model(view)
-        tallies = [_Tally() for _ in model.competences]
-        for answer in answers:
-            index = model.competence_of_skill.get(answer.skill_id)
-            if index is None:
-                continue
-            tally = tallies[index]
-            right, wrong = self._curves_for(model, view, answer)
-            ok = answer.is_correct
-            factor = right if ok else wrong
-            if tally.likelihood is None:
-                tally.likelihood = list(factor)
+        key = tuple(map(_ANSWER_KEY, answers))  # plain strings: hashed in C, unlike Answer
+        with self._lock:
+            cache = self._cache.setdefault(view, OrderedDict())
+            tallies = cache.get(key)
+            previous = cache.get(key[:-1]) if key and tallies is None else None
+        if tallies is None:
+            if previous is not None:
+                tallies = list(previous)
+                self._add(model, view, tallies, answers[-1])
             else:
-                tally.likelihood = list(map(operator.mul, tally.likelihood, factor))
-                if tally.count % 16 == 15:  # renormalise long attempts before they underflow
-                    peak = max(tally.likelihood)
-                    tally.likelihood = [x / peak for x in tally.likelihood]
-            tally.count += 1
-            tally.direct.setdefault(answer.skill_id, []).append((answer.challenge_id, ok))
-            tube_id = view.tube_of_skill[answer.skill_id].tube.id
-            tally.tube_counts[tube_id] = tally.tube_counts.get(tube_id, 0) + 1
-            tally.tube_balance[tube_id] = tally.tube_balance.get(tube_id, 0) + (1 if ok else -1)
+                tallies = [_Tally() for _ in model.competences]
+                for answer in answers:
+                    self._add(model, view, tallies, answer)
+            with self._lock:
+                cache[key] = tallies
+                while len(cache) > TALLY_CACHE_SIZE:
+                    cache.popitem(last=False)
         return tallies
 
-    def _priors(
-        self, grid: Sequence[float], tallies: Sequence[_Tally]
-    ) -> list[tuple[float, float]]:
-        """Normal prior ``(mean, variance)`` of each competence.
+    def _add(
+        self, model: _Model, view: ParcoursView, tallies: list[_Tally], answer: Answer
+    ) -> None:
+        """Replace the tally of the answer's competence by a new one including it."""
+        index = model.competence_of_skill.get(answer.skill_id)
+        if index is None:
+            return
+        old = tallies[index]
+        right, wrong = self._curves_for(model, view, answer)
+        ok = answer.is_correct
+        factor = right if ok else wrong
+        if old.likelihood is None:
+            likelihood = list(factor)
+        else:
+            likelihood = list(map(operator.mul, old.likelihood, factor))
+            if old.count % 16 == 15:  # renormalise long attempts before they underflow
+                peak = max(likelihood)
+                likelihood = [x / peak for x in likelihood]
+        direct = dict(old.direct)
+        direct[answer.skill_id] = [*direct.get(answer.skill_id, ()), (answer.challenge_id, ok)]
+        tube_id = view.tube_of_skill[answer.skill_id].tube.id
+        tube_counts = dict(old.tube_counts)
+        tube_counts[tube_id] = tube_counts.get(tube_id, 0) + 1
+        tube_balance = dict(old.tube_balance)
+        tube_balance[tube_id] = tube_balance.get(tube_id, 0) + (1 if ok else -1)
+        tallies[index] = _Tally(
+            likelihood, old.count + 1, old.right + ok, direct, tube_counts, tube_balance
+        )
+
+    def _priors(self, grid: Sequence[float], tallies: Sequence[_Tally]) -> list[Prior]:
+        """Prior of each competence: a mixture of normals ``(weight, mean, variance)``.
 
         Hierarchical: ``θ_c = g + u_c`` with ``g ~ N(PRIOR_MEAN, PRIOR_GENERAL_SD²)`` and
-        ``u_c ~ N(0, PRIOR_COMPETENCE_SD²)``. Each *other* measured competence contributes its
-        likelihood's mean and variance (plus ``PRIOR_COMPETENCE_SD²``) as a measurement of
-        ``g``; the competence's own answers are left out so they are not counted twice.
+        ``u_c ~ N(0, τ²)``. Each *other* measured competence contributes its likelihood's mean
+        and variance (plus ``τ²``) as a measurement of ``g``; the competence's own answers are
+        left out so they are not counted twice.
+
+        How alike one agent's competences are (``τ``) is itself uncertain: ``τ`` is
+        ``PRIOR_COMPETENCE_SD`` or ``settings.wide_competence_sd``, weighted by how well each
+        predicts every measured competence from the others (leave-one-out, each competence's
+        answers summarised by their likelihood's mean and variance). An agent whose
+        competences turn out uneven gets wide priors everywhere, the others keep narrow ones.
         """
         general_var = PRIOR_GENERAL_SD**2
-        competence_var = PRIOR_COMPETENCE_SD**2
+        narrow = PRIOR_COMPETENCE_SD**2
         if not self.settings.borrow_strength:
-            return [(PRIOR_MEAN, general_var + competence_var)] * len(tallies)
+            return [((1.0, PRIOR_MEAN, general_var + narrow),)] * len(tallies)
         squares = [t * t for t in grid]
-        measures: list[tuple[float, float] | None] = []
+        moments: list[tuple[float, float] | None] = []
         for tally in tallies:
             if tally.likelihood is None:
-                measures.append(None)
+                moments.append(None)
                 continue
-            weights = tally.likelihood
-            total = sum(weights)
-            mean = sum(map(operator.mul, grid, weights)) / total
-            second = sum(map(operator.mul, squares, weights)) / total
-            measures.append((mean, max(second - mean * mean, 0.0) + competence_var))
-        precision_all = 1.0 / general_var
-        weighted_all = PRIOR_MEAN / general_var
-        for measure in measures:
-            if measure is not None:
-                precision_all += 1.0 / measure[1]
-                weighted_all += measure[0] / measure[1]
-        priors: list[tuple[float, float]] = []
-        for measure in measures:
-            precision, weighted = precision_all, weighted_all
-            if measure is not None:
-                precision -= 1.0 / measure[1]
-                weighted -= measure[0] / measure[1]
-            priors.append((weighted / precision, 1.0 / precision + competence_var))
-        return priors
+            if tally.moments is None:
+                weights = tally.likelihood
+                total = sum(weights)
+                mean = sum(map(operator.mul, grid, weights)) / total
+                second = sum(map(operator.mul, squares, weights)) / total
+                tally.moments = (mean, max(second - mean * mean, 0.0))
+            moments.append(tally.moments)
+        wide_sd = self.settings.wide_competence_sd
+        measured = sum(1 for moment in moments if moment is not None)
+        if wide_sd <= 0.0 or measured < 3:
+            return [((1.0, *prior),) for prior in _normal_priors(moments, narrow)]
+        candidates = (
+            (1.0 - self.settings.wide_share, _normal_priors(moments, narrow)),
+            (self.settings.wide_share, _normal_priors(moments, wide_sd**2)),
+        )
+        # Each measured competence's answers, summarised by their likelihood's mean and
+        # variance, predicted from the others: N(mean; prior mean, prior var + variance).
+        logs: list[float] = []
+        for share, priors in candidates:
+            log_evidence = math.log(share)
+            for moment, (mean, var) in zip(moments, priors, strict=True):
+                if moment is not None:
+                    total_var = var + moment[1]
+                    log_evidence -= 0.5 * (
+                        math.log(total_var) + (moment[0] - mean) ** 2 / total_var
+                    )
+            logs.append(log_evidence)
+        peak = max(logs)
+        shares = [math.exp(value - peak) for value in logs]
+        total_share = sum(shares)
+        return [
+            tuple(
+                (share / total_share, mean, var)
+                for share, (mean, var) in zip(shares, component, strict=True)
+            )
+            for component in zip(*(priors for _, priors in candidates), strict=True)
+        ]
 
     def _prepare(
         self, view: ParcoursView, answers: Sequence[Answer]
-    ) -> tuple[_Model, list[tuple[_CompetenceModel, _Tally, tuple[float, float]]]]:
+    ) -> tuple[_Model, list[tuple[_CompetenceModel, _Tally, Prior]]]:
         """Tallies and priors of every competence: the cheap part, always needed."""
         model = self._model(view)
         tallies = self._tallies(view, answers)
@@ -476,15 +594,31 @@ class SocleAlgorithm:
         grid: Sequence[float],
         cm: _CompetenceModel,
         tally: _Tally,
-        prior: tuple[float, float],
+        prior: Prior,
     ) -> _CompetenceState:
         """Posterior and decisions of one competence: the costly part, computed on demand."""
-        mean, var = prior
-        weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
+        return self._settle(cm, tally, self._posterior(grid, tally, prior))
+
+    def _posterior(self, grid: Sequence[float], tally: _Tally, prior: Prior) -> list[float]:
+        """Normalised posterior of ``θ`` on the grid."""
+        if len(prior) == 2 and min(prior[0][0], prior[1][0]) < 1e-9:
+            prior = (max(prior),)  # one spread is all but excluded
+        if len(prior) == 1:
+            _, mean, var = prior[0]
+            weights = [math.exp(-((t - mean) ** 2) / (2.0 * var)) for t in grid]
+        else:
+            (share_1, mean_1, var_1), (share_2, mean_2, var_2) = prior
+            scale_1, scale_2 = -0.5 / var_1, -0.5 / var_2
+            factor = (share_2 / share_1) * math.sqrt(var_1 / var_2)
+            weights = [
+                math.exp(scale_1 * (t - mean_1) ** 2)
+                + factor * math.exp(scale_2 * (t - mean_2) ** 2)
+                for t in grid
+            ]
         if tally.likelihood is not None:
             weights = list(map(operator.mul, weights, tally.likelihood))
         scale = 1.0 / sum(weights)
-        return self._settle(cm, tally, [w * scale for w in weights])
+        return [w * scale for w in weights]
 
     def _states(self, view: ParcoursView, answers: Sequence[Answer]) -> list[_CompetenceState]:
         model, prepared = self._prepare(view, answers)
@@ -536,14 +670,6 @@ class SocleAlgorithm:
                 points += entry[4]
         level = min(points // unit, cap)
         confidence = masses[cm.levels.index(level)] if level in cm.levels else 0.0
-        settings = self.settings
-        index = cm.levels.index(level) if level in cm.levels else -1
-        near = sum(masses[max(0, index - 1) : index + 2]) if index >= 0 else 0.0
-        done = tally.count >= settings.max_per_competence or (
-            tally.count >= settings.min_per_competence
-            and confidence >= settings.confidence
-            and near >= settings.within_one
-        )
         return _CompetenceState(
             model=cm,
             tally=tally,
@@ -553,8 +679,46 @@ class SocleAlgorithm:
             level=level,
             confidence=confidence,
             conflicts=tuple(cm.skills[sid] for _, sid in sorted(conflicts)),
-            done=done,
+            done=self._done(cm, tally, masses, level),
         )
+
+    def _done(
+        self, cm: _CompetenceModel, tally: _Tally, masses: Sequence[float], level: int
+    ) -> bool:
+        """The stopping rule of one competence, given its reported level."""
+        settings = self.settings
+        if tally.count >= settings.max_per_competence:
+            return True
+        if tally.count < settings.min_per_competence or level not in cm.levels:
+            return False
+        index = cm.levels.index(level)
+        near = sum(masses[max(0, index - 1) : index + 2])
+        return masses[index] >= settings.confidence and near >= settings.within_one
+
+    @staticmethod
+    def _reported_level(
+        cm: _CompetenceModel, tally: _Tally, posterior: Sequence[float], masses: Sequence[float]
+    ) -> int:
+        """The level ``_settle`` reports, without deciding every skill.
+
+        Asked skills are fixed; validating the other skills one by one moves the level by at
+        most one each time (no skill is worth more than a level), so ``_settle`` reaches the
+        most probable level whenever it lies between "none of the others" and "all of them",
+        and the nearest of the two otherwise.
+        """
+        mode = cm.levels[max(range(len(masses)), key=masses.__getitem__)]
+        points = 0
+        free = cm.total_points
+        for sid, outcomes in tally.direct.items():
+            start, weight = cm.row_of[sid]
+            free -= weight
+            statuses = {ok for _, ok in outcomes}
+            validated = outcomes[0][1] if len(statuses) == 1 else sum(posterior[start:]) >= 0.5
+            if validated:
+                points += weight
+        unit, cap = cm.level_unit, cm.target.max_level
+        low, high = min(points // unit, cap), min((points + free) // unit, cap)
+        return min(max(mode, low), high)
 
     @staticmethod
     def _available(state: _CompetenceState, asked: Collection[str]) -> list[_Item]:
@@ -630,20 +794,21 @@ class SocleAlgorithm:
         # Visit competences by number of answers: the first group with an open competence is
         # the one to measure, so competences with more answers never need their posterior.
         for count, group in itertools.groupby(askable, key=operator.itemgetter(0)):
-            open_states: list[tuple[int, _CompetenceState | None]] = []
-            for _, index in group:
+            # Competences of the group in random order; the first one still open is measured
+            # (a uniform choice among the open ones, without examining all of them).
+            indices = [index for _, index in group]
+            rng.shuffle(indices)
+            for index in indices:
                 cm, tally, prior = prepared[index]
-                if count < settings.min_per_competence:
-                    open_states.append((index, None))
-                    continue
-                state = self._state(model.grid, cm, tally, prior)
-                if not state.done:
-                    open_states.append((index, state))
-            if open_states:
-                index, chosen = rng.choice(open_states)
-                if chosen is None:
-                    chosen = self._state(model.grid, *prepared[index])
-                return self._choose(chosen, asked, seen, rng)
+                posterior = self._posterior(model.grid, tally, prior)
+                if count >= settings.min_per_competence:
+                    # Only the reported level is needed to know whether a competence is done;
+                    # every skill is decided only for the competence that gets the challenge.
+                    masses = _level_masses(cm, posterior)
+                    level = self._reported_level(cm, tally, posterior, masses)
+                    if self._done(cm, tally, masses, level):
+                        continue
+                return self._choose(self._settle(cm, tally, posterior), asked, seen, rng)
         return None
 
     def _choose(
