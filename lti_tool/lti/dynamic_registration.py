@@ -67,7 +67,10 @@ class SocleRegistration(DynamicRegistration):
         self.policy = policy
 
     def get_request_session(self) -> Any:
-        raise NotImplementedError("dynamic registration fetches through lti_tool.lti.safe_fetch")
+        """pylti1p3 would fetch with a plain ``requests`` session (redirects followed, every
+        address reachable): this class overrides each of its fetching methods, and this guard
+        makes any path left to it fail loudly instead of fetching unchecked."""
+        raise RuntimeError("dynamic registration fetches only through lti_tool.lti.safe_fetch")
 
     def get_initiate_login_uri(self) -> str:
         return f"{self.base_url}/lti/login"
