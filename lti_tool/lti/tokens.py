@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
 if TYPE_CHECKING:
     from lti_tool.models import Launch
@@ -107,7 +107,7 @@ class LaunchTokens:
             raise TokenError("no launch token")
         try:
             data = self._serializer.loads(token)
-        except BadSignature as exc:
+        except BadData as exc:  # a wrong signature, or a payload that is not ours
             raise TokenError("launch token invalid") from exc
         if not isinstance(data, dict):
             raise TokenError("launch token invalid")

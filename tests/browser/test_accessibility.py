@@ -9,16 +9,15 @@ Each page type is audited once, and a screenshot of it is saved for a person to 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from lti_tool.demo_lms.lms import EXTENSION_KEY
-from lti_tool.lti.tokens import _SALT
+from lti_tool.lti.tokens import LaunchTokens
 from tests.browser.helpers import (
     AxeReport,
     Peers,
@@ -56,14 +55,10 @@ PAGE_TYPES = (
 
 
 def expired_token() -> str:
-    """A page token signed with the tool's key ten days ago: the tool must say it expired."""
-
-    class TenDaysAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 10 * 24 * 3600
-
-    serializer = URLSafeTimedSerializer(TEST_SECRET, salt=_SALT, signer=TenDaysAgo)
-    return serializer.dumps({"l": "a-launch-that-lived-long-ago"})
+    """A page token issued with the tool's key ten days ago: the tool must say it expired."""
+    ten_days_ago = datetime.now(UTC) - timedelta(days=10)
+    tokens = LaunchTokens(TEST_SECRET, idle_lifetime=1800, clock=lambda: ten_days_ago)
+    return tokens.issue_raw("a-launch-that-lived-long-ago", "user-digest")
 
 
 def error_pages(peers: Peers) -> dict[str, tuple[str, str, str]]:

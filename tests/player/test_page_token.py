@@ -161,3 +161,20 @@ def test_a_copied_token_cannot_become_writable_by_being_first_to_open_a_page(
     agent.play()
     assert agent.start(new="1").challenge_id
     assert [a.number for a in agent.attempts()] == [1, 2]
+
+
+def test_a_token_signed_by_us_in_another_format_is_refused_as_invalid(
+    app: Flask, make_agent: Callable[..., Agent]
+) -> None:
+    """A token whose signature is ours but whose payload is not a page token (an earlier
+    format, another serializer) is refused like a forged one, never a 500."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from lti_tool.lti.tokens import _SALT
+
+    agent = make_agent()
+    agent.launch()
+    secret = app.extensions["socle"].settings.secret_key
+    agent.token = URLSafeTimedSerializer(secret, salt=_SALT).dumps({"l": "launch"})
+    response = agent.get("/play")
+    assert response.status_code == 401
