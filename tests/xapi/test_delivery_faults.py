@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -43,9 +44,9 @@ def _statements(count: int) -> tuple[uuid.UUID, list[dict[str, Any]]]:
     return registration, statements[:count]
 
 
-def _enqueue(engine: Engine, statements: list[dict[str, Any]]) -> None:
+def _enqueue(engine: Engine, statements: list[dict[str, Any]], now: datetime) -> None:
     with engine.begin() as conn:
-        enqueue(conn, statements)
+        enqueue(conn, statements, now=now)
 
 
 def _rows(engine: Engine) -> list[Any]:
@@ -101,7 +102,7 @@ def test_a_2xx_that_is_not_an_xapi_answer_is_retried_then_dead_lettered(
     answer: Fault, engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(3)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     proxy.default_fault = answer
     settings = settings_for(proxy.endpoint, invalid_answer_limit=3, backoff_max=5.0)
     with Worker(engine, settings, clock=clock) as worker:
@@ -132,7 +133,7 @@ def test_an_endless_trickle_hits_the_request_deadline(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(2)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     # every byte the LRS trickles moves the worker's clock one second
     proxy.faults.append(Fault(status=200, trickle=True, on_byte=lambda: clock.advance(1)))
     settings = settings_for(proxy.endpoint, request_deadline=5.0, read_timeout=30.0)
@@ -153,7 +154,7 @@ def test_a_worker_stopped_mid_request_releases_its_rows(
 ) -> None:
     """``interrupt`` from another thread (as the SIGTERM handler does) cuts a trickle."""
     registration, statements = _statements(2)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     with Worker(engine, settings_for(proxy.endpoint), clock=clock) as worker:
         proxy.faults.append(Fault(status=200, trickle=True, on_byte=worker.interrupt))
         report = worker.run_once()
@@ -169,7 +170,7 @@ def test_409_over_the_same_stored_statement_is_delivered(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     registration, statements = _statements(1)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     settings = settings_for(proxy.endpoint)
     with Worker(engine, settings, clock=clock) as worker:
         assert worker.run_once().delivered == 1
@@ -189,12 +190,12 @@ def test_409_over_a_different_stored_statement_is_a_dead_letter(
     engine: Engine, lrs: LrsProcess, proxy: FaultProxy, clock: Clock
 ) -> None:
     _registration, statements = _statements(1)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     with Worker(engine, settings_for(proxy.endpoint), clock=clock) as worker:
         assert worker.run_once().delivered == 1
         changed = json.loads(json.dumps(statements[0]))
         changed["result"] = {"completion": True}
-        _enqueue(engine, [changed])
+        _enqueue(engine, [changed], clock())
         report = worker.run_once()
     assert (report.delivered, report.dead) == (0, 1)
     dead = _rows(engine)[1]
@@ -206,7 +207,7 @@ def test_409_over_a_different_stored_statement_is_a_dead_letter(
 
 def test_status_shows_rows_in_flight_apart(engine: Engine, clock: Clock) -> None:
     _registration, statements = _statements(3)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     first = _rows(engine)[0].id
     with engine.begin() as conn:
         conn.execute(
@@ -230,7 +231,8 @@ def test_sigterm_stops_a_worker_stuck_in_a_trickled_answer(
     database_url: str, engine: Engine, lrs: LrsProcess, proxy: FaultProxy
 ) -> None:
     registration, statements = _statements(4)
-    _enqueue(engine, statements)
+    # the worker runs in another process, on the real clock: the rows are due now
+    _enqueue(engine, statements, datetime.now(UTC))
     proxy.default_fault = Fault(status=200, trickle=True, trickle_interval=0.5)
     env = {
         **os.environ,
@@ -306,7 +308,7 @@ def test_each_version_header_against_the_test_lrs(
     """xapi-statements 5.0.1 speaks 1.0.x only: a 2.0.0 header is refused with a 400, which
     is our configuration's fault, so the statements stay pending and the status says why."""
     registration, statements = _statements(3)
-    _enqueue(engine, statements)
+    _enqueue(engine, statements, clock())
     settings = settings_for(proxy.endpoint, version=version)
     with Worker(engine, settings, clock=clock) as worker:
         report = worker.run_once()
@@ -337,8 +339,8 @@ def test_a_named_lrs_gets_its_own_version(
             password="secret",
             secret="test-secret",
         )
-        enqueue(conn, statements[:1], lrs_id=lrs_id)
-        enqueue(conn, statements[1:])
+        enqueue(conn, statements[:1], lrs_id=lrs_id, now=clock())
+        enqueue(conn, statements[1:], now=clock())
     settings = settings_for(proxy.endpoint, version="1.0.3", versions="region=2.0.0")
     with Worker(engine, settings, clock=clock, secret="test-secret") as worker:
         report = worker.run_once()
