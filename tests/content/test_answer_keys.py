@@ -92,3 +92,12 @@ def test_every_numeric_challenge_accepts_its_own_key() -> None:
                 assert check_answer(challenge, answer).is_ok, (challenge.id, answer)
         checked += 1
     assert checked >= 30
+
+
+def test_no_two_tutorials_are_the_same_resource() -> None:
+    """Two entries for one page would show an agent the same link twice under two titles."""
+    tutorials = list(_content().tutorials.values())
+    urls = [t.url for t in tutorials if t.url]
+    titles = [t.title.fr for t in tutorials]
+    assert len(urls) == len(set(urls)), sorted(u for u in urls if urls.count(u) > 1)
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
