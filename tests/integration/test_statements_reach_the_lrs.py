@@ -3,6 +3,7 @@ the LRS is down while agents answer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -56,10 +57,19 @@ def test_agents_keep_answering_through_an_lrs_outage_and_nothing_is_lost_or_doub
         report = worker.run_once()
     assert report.delivered == 0
     with engine.connect() as connection:
-        pending = connection.scalar(
-            select(func.count()).select_from(outbox_table).where(outbox_table.c.status == "pending")
-        )
-    assert pending == 1 + 8 + 1  # attempted, 8 answered, 1 progressed (after 5 answers)
+        payloads = connection.scalars(
+            select(outbox_table.c.payload).where(outbox_table.c.status == "pending")
+        ).all()
+    verbs = [json.loads(payload)["verb"]["id"].rsplit("/", 1)[1] for payload in payloads]
+    # attempted, 8 answered, 1 progressed (after 5 answers); the engine may also end this short
+    # parcours with the 8th answer (the attempt's seed is random), whose request then queues
+    # the end statements too
+    assert (verbs.count("attempted"), verbs.count("answered"), verbs.count("progressed")) == (
+        1,
+        8,
+        1,
+    )
+    assert len(verbs) == 10 or verbs.count("completed") == 1, verbs
 
     lrs.start()  # back: the worker delivers everything, once
     later = lambda: utcnow() + timedelta(hours=2)  # noqa: E731 - past every backoff
