@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 
 from tests.peers import missing_peer
 from tests.xapi.lrs_peer import LRS_DIR, LRS_SERVER, LrsProcess
 from tests.xapi.proxy import FaultProxy
 from xapi.delivery import LrsSettings
-from xapi.outbox import metadata
+from xapi.outbox import metadata, outbox_table
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +127,17 @@ def settings_for(endpoint: str, **overrides: Any) -> LrsSettings:
     }
     values.update(overrides)
     return LrsSettings(**values)
+
+
+def outbox_rows(engine: Engine) -> list[Any]:
+    """Every outbox row, oldest first."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(outbox_table).order_by(outbox_table.c.id)).all())
+
+
+def outbox_statuses(engine: Engine) -> dict[str, int]:
+    """How many outbox rows are in each status."""
+    counts: dict[str, int] = {}
+    for row in outbox_rows(engine):
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts

@@ -12,11 +12,11 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from tests.xapi import samples
-from tests.xapi.conftest import Clock, settings_for
+from tests.xapi.conftest import Clock, outbox_rows, outbox_statuses, settings_for
 from tests.xapi.lrs_peer import LrsProcess
 from tests.xapi.proxy import Fault, FaultProxy
 from tests.xapi.test_builders import kinds
@@ -42,18 +42,6 @@ def _enqueue(
         enqueue(conn, statements, now=clock(), **kwargs)
 
 
-def _rows(engine: Engine) -> list[Any]:
-    with engine.connect() as conn:
-        return list(conn.execute(select(outbox_table).order_by(outbox_table.c.id)).all())
-
-
-def _statuses(engine: Engine) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in _rows(engine):
-        counts[row.status] = counts.get(row.status, 0) + 1
-    return counts
-
-
 def _worker(engine: Engine, settings: LrsSettings, clock: Clock, **kwargs: Any) -> Worker:
     return Worker(engine, settings, clock=clock, **kwargs)
 
@@ -68,7 +56,7 @@ def test_statements_reach_the_lrs_exactly_once_in_batches(
         assert (report.delivered, report.requests, report.dead) == (12, 3, 0)
         assert [len(batch) for batch in proxy.posted_ids] == [5, 5, 2]
         assert worker.run_once().requests == 0  # nothing left to send
-    assert _statuses(engine) == {"delivered": 12}
+    assert outbox_statuses(engine) == {"delivered": 12}
     stored = lrs.statements(registration=str(registration))
     assert sorted(item["id"] for item in stored) == sorted(item["id"] for item in statements)
     by_id = {item["id"]: item for item in stored}
@@ -86,7 +74,7 @@ def test_the_lrs_accepts_every_statement_kind_as_new(
     with _worker(engine, settings_for(proxy.endpoint, batch_size=1), clock) as worker:
         report = worker.run_once()
     assert (report.delivered, report.dead, report.requests) == (len(statements), 0, len(statements))
-    assert {row.last_status_code for row in _rows(engine)} == {200}  # no 409: all new
+    assert {row.last_status_code for row in outbox_rows(engine)} == {200}  # no 409: all new
     for statement in statements.values():
         stored = lrs.statement(statement["id"])
         assert {key: stored[key] for key in statement} == statement
@@ -131,7 +119,7 @@ def test_a_resend_of_delivered_statements_is_harmless(
         with engine.begin() as conn:  # as if the marks had been lost: send everything again
             conn.execute(update(outbox_table).values(status="pending", delivered_at=None))
         assert worker.run_once().delivered == 12
-    assert _statuses(engine) == {"delivered": 14}
+    assert outbox_statuses(engine) == {"delivered": 14}
     assert len(proxy.sent_ids()) == 24
     assert sorted(lrs.registration_ids(registration)) == sorted(s["id"] for s in statements)
 
@@ -152,7 +140,7 @@ def test_outage_statements_pile_up_then_are_all_delivered_once(
             clock.advance(61)
             second = worker.run_once()
             assert second.delivered == 0
-            rows = _rows(engine)
+            rows = outbox_rows(engine)
             assert {row.status for row in rows} == {"pending"}
             assert [row.attempts for row in rows] == [2] * 4 + [0] * 8
             assert all("network error" in (row.last_error or "") for row in rows[:4])
@@ -165,7 +153,7 @@ def test_outage_statements_pile_up_then_are_all_delivered_once(
         clock.advance(61)
         third = worker.run_once()
     assert (third.delivered, third.requests) == (12, 3)
-    assert _statuses(engine) == {"delivered": 12}
+    assert outbox_statuses(engine) == {"delivered": 12}
     ids = lrs.registration_ids(registration)
     assert sorted(ids) == sorted(item["id"] for item in statements)
 
@@ -183,7 +171,7 @@ def test_server_errors_are_retried_with_capped_exponential_backoff(
         for attempt, ceiling, code in [(1, 2.0, 500), (2, 4.0, 503), (3, 5.0, 502)]:
             report = worker.run_once()
             assert (report.retried, report.delivered) == (4, 0)
-            rows = _rows(engine)
+            rows = outbox_rows(engine)
             assert {row.attempts for row in rows} == {attempt}
             assert {row.last_status_code for row in rows} == {code}
             assert {row.status for row in rows} == {"pending"}
@@ -203,7 +191,7 @@ def test_429_honours_retry_after(
     proxy.faults.append(Fault(status=429, headers={"Retry-After": "120"}, body="slow down"))
     with _worker(engine, settings_for(proxy.endpoint, backoff_max=10.0), clock) as worker:
         assert worker.run_once().retried == 3
-        row = _rows(engine)[0]
+        row = outbox_rows(engine)[0]
         assert (row.last_status_code, row.last_error) == (429, "HTTP 429: slow down")
         assert (row.next_attempt_at - clock()).total_seconds() >= 120
         clock.advance(60)
@@ -224,7 +212,7 @@ def test_a_slow_lrs_hits_the_read_timeout_and_the_resend_is_harmless(
     with _worker(engine, settings, clock) as worker:
         report = worker.run_once()
         assert report.retried == 5  # without the read timeout the late answer would count
-        assert "timeout" in (_rows(engine)[0].last_error or "")
+        assert "timeout" in (outbox_rows(engine)[0].last_error or "")
         assert len(lrs.registration_ids(registration)) == 5  # stored despite the timeout
         clock.advance(2)
         assert worker.run_once().delivered == 5
@@ -243,7 +231,7 @@ def test_one_bad_statement_is_isolated_and_kept_as_a_dead_letter(
         report = worker.run_once()
     assert (report.delivered, report.dead) == (7, 1)
     assert report.requests > 2  # the batch was split to find the culprit
-    rows = {row.statement_id: row for row in _rows(engine)}
+    rows = {row.statement_id: row for row in outbox_rows(engine)}
     dead = rows[bad["id"]]
     assert (dead.status, dead.last_status_code) == ("dead", 400)
     assert "verb.id" in (dead.last_error or "")  # the LRS's own message is kept
@@ -273,7 +261,7 @@ def test_a_conflicting_statement_does_not_block_its_batch(
         report = worker.run_once()
     # the other five are delivered; the changed one is not the stored statement: dead letter
     assert (report.delivered, report.dead) == (5, 1)
-    conflict = [row for row in _rows(engine) if row.last_status_code == 409]
+    conflict = [row for row in outbox_rows(engine) if row.last_status_code == 409]
     assert [row.status for row in conflict] == ["dead"]
     assert "different statement" in (conflict[0].last_error or "")
     assert sorted(lrs.registration_ids(registration)) == sorted(s["id"] for s in statements)
@@ -290,7 +278,7 @@ def test_wrong_credentials_keep_statements_pending_and_say_so(
     with _worker(engine, wrong, clock) as worker:
         report = worker.run_once()
     assert report.credentials_rejected == ["default"]
-    assert _statuses(engine) == {"pending": 4}
+    assert outbox_statuses(engine) == {"pending": 4}
     with engine.connect() as conn:
         status = outbox_status(conn, wrong, now=clock())
     assert status.lrs[0].credentials_rejected
@@ -329,5 +317,5 @@ def test_without_any_lrs_the_outbox_just_fills(engine: Engine, clock: Clock) -> 
     with _worker(engine, LrsSettings(), clock) as worker:
         report = worker.run_once()
     assert (report.requests, report.unconfigured) == (0, 5)
-    assert _statuses(engine) == {"pending": 5}
-    assert [row.attempts for row in _rows(engine)] == [0] * 5
+    assert outbox_statuses(engine) == {"pending": 5}
+    assert [row.attempts for row in outbox_rows(engine)] == [0] * 5

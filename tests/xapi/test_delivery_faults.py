@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from tests.xapi import samples
-from tests.xapi.conftest import Clock, settings_for
+from tests.xapi.conftest import Clock, outbox_rows, outbox_statuses, settings_for
 from tests.xapi.lrs_peer import REPO, LrsProcess
 from tests.xapi.proxy import Fault, FaultProxy
 from xapi.builders import StatementBuilder
@@ -47,18 +47,6 @@ def _statements(count: int) -> tuple[uuid.UUID, list[dict[str, Any]]]:
 def _enqueue(engine: Engine, statements: list[dict[str, Any]], now: datetime) -> None:
     with engine.begin() as conn:
         enqueue(conn, statements, now=now)
-
-
-def _rows(engine: Engine) -> list[Any]:
-    with engine.connect() as conn:
-        return list(conn.execute(select(outbox_table).order_by(outbox_table.c.id)).all())
-
-
-def _statuses(engine: Engine) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in _rows(engine):
-        counts[row.status] = counts.get(row.status, 0) + 1
-    return counts
 
 
 def _monotonic(clock: Clock) -> Callable[[], float]:
@@ -108,7 +96,7 @@ def test_a_2xx_that_is_not_an_xapi_answer_is_retried_then_dead_lettered(
     with Worker(engine, settings, clock=clock) as worker:
         first = worker.run_once()
         assert (first.delivered, first.retried, first.dead) == (0, 3, 0)
-        assert _statuses(engine) == {"pending": 3}
+        assert outbox_statuses(engine) == {"pending": 3}
         with engine.connect() as conn:
             status = outbox_status(conn, settings, now=clock())
         assert status.lrs[0].retrying == 3
@@ -118,7 +106,7 @@ def test_a_2xx_that_is_not_an_xapi_answer_is_retried_then_dead_lettered(
         clock.advance(10)
         third = worker.run_once()
     assert (third.delivered, third.dead) == (0, 3)
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     assert {row.status for row in rows} == {"dead"}
     assert all("not an xAPI answer" in (row.last_error or "") for row in rows)
     if answer.body:
@@ -140,7 +128,7 @@ def test_an_endless_trickle_hits_the_request_deadline(
     with Worker(engine, settings, clock=clock, monotonic=_monotonic(clock)) as worker:
         report = worker.run_once()
         assert (report.delivered, report.retried) == (0, 2)
-        rows = _rows(engine)
+        rows = outbox_rows(engine)
         assert {row.status for row in rows} == {"pending"}
         assert all(row.claim_token is None for row in rows)
         assert "SOCLE_LRS_REQUEST_DEADLINE" in (rows[0].last_error or "")
@@ -159,7 +147,7 @@ def test_a_worker_stopped_mid_request_releases_its_rows(
         proxy.faults.append(Fault(status=200, trickle=True, on_byte=worker.interrupt))
         report = worker.run_once()
     assert report.delivered == 0
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     assert [(row.status, row.attempts, row.claim_token) for row in rows] == [
         ("pending", 0, None)
     ] * 2
@@ -181,7 +169,7 @@ def test_409_over_the_same_stored_statement_is_delivered(
         proxy.faults.append(Fault(status=409, body='{"message":"conflict"}'))
         report = worker.run_once()
     assert (report.delivered, report.dead) == (1, 0)
-    (row,) = _rows(engine)
+    (row,) = outbox_rows(engine)
     assert (row.status, row.last_status_code) == ("delivered", 409)
     assert lrs.registration_ids(registration) == [statements[0]["id"]]
 
@@ -198,7 +186,7 @@ def test_409_over_a_different_stored_statement_is_a_dead_letter(
         _enqueue(engine, [changed], clock())
         report = worker.run_once()
     assert (report.delivered, report.dead) == (0, 1)
-    dead = _rows(engine)[1]
+    dead = outbox_rows(engine)[1]
     assert (dead.status, dead.last_status_code) == ("dead", 409)
     assert "different statement" in (dead.last_error or "")
     assert "result" in (dead.last_error or "")
@@ -208,7 +196,7 @@ def test_409_over_a_different_stored_statement_is_a_dead_letter(
 def test_status_shows_rows_in_flight_apart(engine: Engine, clock: Clock) -> None:
     _registration, statements = _statements(3)
     _enqueue(engine, statements, clock())
-    first = _rows(engine)[0].id
+    first = outbox_rows(engine)[0].id
     with engine.begin() as conn:
         conn.execute(
             update(outbox_table)
@@ -262,7 +250,7 @@ def test_sigterm_stops_a_worker_stuck_in_a_trickled_answer(
             worker.wait(timeout=10)
     assert worker.returncode == 0, err.decode()
     assert b"released to pending" in err
-    rows = _rows(engine)
+    rows = outbox_rows(engine)
     assert [(row.status, row.claim_token, row.attempts) for row in rows] == [
         ("pending", None, 0)
     ] * 4  # not delivered, not claimed: the next worker sends them
@@ -319,7 +307,7 @@ def test_each_version_header_against_the_test_lrs(
         return
     assert (report.delivered, report.retried, report.dead) == (0, 3, 0)
     assert proxy.post_count == 1  # not split: the batch is fine, the header is not
-    assert _statuses(engine) == {"pending": 3}
+    assert outbox_statuses(engine) == {"pending": 3}
     with engine.connect() as conn:
         status = outbox_status(conn, settings, now=clock())
     assert any("refuses the xAPI version" in hint for hint in status.hints)
