@@ -7,6 +7,7 @@ non-zero exit status (``click.ClickException``).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -16,9 +17,20 @@ from pathlib import Path
 
 import click
 
-from lti_tool.content.loader import lint_content
-from lti_tool.domain.adaptive import BaselineAlgorithm, SocleAlgorithm
+from lti_tool.content.audit import audit as run_audit
+from lti_tool.content.audit import format_summary
+from lti_tool.content.durations import Method, read_measures
+from lti_tool.content.durations import write as write_durations
+from lti_tool.content.loader import DURATIONS_FILE, lint_content
+from lti_tool.domain.adaptive import (
+    DEFAULT_ALGORITHM,
+    BaselineAlgorithm,
+    SocleAlgorithm,
+    SocleSettings,
+    get_algorithm,
+)
 from lti_tool.domain.adaptive.base import Algorithm
+from lti_tool.domain.durations import DEFAULT_LEARNERS, DurationMeasure, measure_parcours
 from lti_tool.domain.framework import Content
 from lti_tool.domain.simulation import WORLD_PRESETS, format_table
 from lti_tool.domain.simulation import simulate as run_simulation
@@ -96,6 +108,51 @@ def lint(content_dir: Path | None) -> None:
     )
 
 
+@content.command("audit")
+@content_dir_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: findings as path:line: message, then the summary tables; json: one object.",
+)
+@click.option(
+    "--quiet", is_flag=True, help="Unmet thresholds only: no findings, no summary tables."
+)
+@click.option("--strict", is_flag=True, help="Exit 1 when a threshold of the audit is not met.")
+def audit_command(content_dir: Path | None, output: str, quiet: bool, strict: bool) -> None:
+    """Item-writing audit: length cues, k of n, near-duplicates, stale links, depth."""
+    directory = content_dir or default_content_dir()
+    loaded = lint_content(directory)
+    if loaded.content is None:
+        _load(directory)  # raises with the first error
+    assert loaded.content is not None
+    report = run_audit(loaded.content, loaded.places)
+    if output == "json":
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for finding in [] if quiet else report.findings:
+            click.echo(str(finding))
+        if report.findings and not quiet:
+            click.echo("")
+        if not quiet:
+            click.echo(format_summary(report))
+        elif not report.failures:
+            click.echo(
+                f"OK audit: every threshold met ({len(report.findings)} item-level finding(s); "
+                "`socle content audit` lists them)"
+            )
+    failures = report.failures
+    if strict and failures:
+        for measure in failures:
+            click.echo(
+                f"threshold not met: {measure.name} = {measure.value} (want {measure.limit})"
+            )
+        raise click.ClickException(f"{len(failures)} threshold(s) of the audit not met")
+
+
 @content.command("stats")
 @content_dir_option
 def stats(content_dir: Path | None) -> None:
@@ -170,7 +227,12 @@ def stats_report(loaded: Content) -> str:
 @click.command("simulate")
 @content_dir_option
 @click.option("--parcours", "parcours_id", default="socle-commun", show_default=True)
-@click.option("--learners", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option(
+    "--learners",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help=f"Simulated learners (default: 1000; with --durations: {DEFAULT_LEARNERS}).",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "--algorithm",
@@ -190,17 +252,45 @@ def stats_report(loaded: Content) -> str:
     multiple=True,
     help="Simulated world (repeatable; 'all' runs every preset). Default: standard.",
 )
+@click.option(
+    "--tube-abilities/--competence-ability",
+    "tube_abilities",
+    default=None,
+    help="Socle with one ability per tube, or one per competence (default: the engine's).",
+)
+@click.option(
+    "--durations",
+    is_flag=True,
+    help="Measure the expected duration of every parcours (median simulated attempt).",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help=f"With --durations: store the measures in the content's {DURATIONS_FILE}.",
+)
 def simulate(
     *,
     content_dir: Path | None,
     parcours_id: str,
-    learners: int,
+    learners: int | None,
     seed: int,
     algorithm: str,
     synthetic: bool,
     worlds: Sequence[str],
+    tube_abilities: bool | None,
+    durations: bool,
+    write: bool,
 ) -> None:
-    """Run simulated learners through the adaptive engine; print accuracy vs. test length."""
+    """Run simulated learners through the adaptive engine; print accuracy vs. test length.
+
+    With --durations: measure how long each parcours takes (docs/content-format.md).
+    """
+    if write and not durations:
+        raise click.UsageError("--write goes with --durations")
+    if durations:
+        _durations(content_dir, learners, seed, worlds, write=write)
+        return
+    learners = learners or 1000
     if synthetic:
         loaded = synthetic_content(random.Random(seed))
         parcours_id = SYNTHETIC_PARCOURS
@@ -216,7 +306,11 @@ def simulate(
     if algorithm in ("baseline", "both"):
         algorithms.append(BaselineAlgorithm())
     if algorithm in ("socle", "both"):
-        algorithms.append(SocleAlgorithm())
+        algorithms.append(
+            SocleAlgorithm()
+            if tube_abilities is None
+            else SocleAlgorithm(SocleSettings(tube_abilities=tube_abilities))
+        )
     click.echo(
         f"{source}: parcours {parcours_id}, {len(view.competences)} competences, "
         f"{len(view.skills)} target skills, {len(view.challenges)} challenges; "
@@ -254,4 +348,64 @@ def simulate(
         click.echo(f"CPU time: {time.process_time() - started:.1f} s")
 
 
-__all__ = ["content", "simulate", "stats_report"]
+def _durations(
+    content_dir: Path | None,
+    learners: int | None,
+    seed: int,
+    worlds: Sequence[str],
+    *,
+    write: bool,
+) -> None:
+    """``socle simulate --durations [--write]``."""
+    if len(worlds) > 1 or "all" in worlds:
+        raise click.UsageError("--durations measures in one world (default: standard)")
+    directory, loaded = _load(content_dir)
+    method = Method(
+        algorithm=DEFAULT_ALGORITHM,
+        world=worlds[0] if worlds else "standard",
+        learners=learners or DEFAULT_LEARNERS,
+        seed=seed,
+    )
+    measures = measure_durations(loaded, method)
+    stored = read_measures(directory)
+    rows: list[list[object]] = [
+        ["parcours", "group", "challenges", "minutes", "p10-p90 min", "stored"]
+    ]
+    for measure in measures:
+        old = stored.get(measure.parcours_id)
+        rows.append(
+            [
+                measure.parcours_id,
+                loaded.parcours[measure.parcours_id].group.value,
+                measure.challenges,
+                measure.minutes,
+                f"{measure.p10_minutes}-{measure.p90_minutes}",
+                f"{old[0]} ch., {old[1]} min" if old else "-",
+            ]
+        )
+    click.echo(
+        f"{directory}: median of {method.learners} simulated learners (world {method.world}, "
+        f"algorithm {method.algorithm}, seed {method.seed})"
+    )
+    click.echo(_table(rows))
+    if write:
+        path = write_durations(directory, method, measures)
+        click.echo(f"written: {path}")
+
+
+def measure_durations(loaded: Content, method: Method) -> list[DurationMeasure]:
+    """Measure every parcours of ``loaded`` with ``method`` (the command and its test)."""
+    return [
+        measure_parcours(
+            loaded,
+            parcours_id,
+            get_algorithm(method.algorithm),
+            learners=method.learners,
+            seed=method.seed,
+            config=WORLD_PRESETS[method.world],
+        )
+        for parcours_id in sorted(loaded.parcours)
+    ]
+
+
+__all__ = ["content", "measure_durations", "simulate", "stats_report"]

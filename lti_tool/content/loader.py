@@ -9,8 +9,9 @@ and warnings for ``socle content lint``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -39,6 +40,7 @@ from lti_tool.domain.framework import (
     MultipleChoiceSolution,
     NumberSolution,
     Parcours,
+    ParcoursGroup,
     SingleChoiceSolution,
     Skill,
     Solution,
@@ -53,17 +55,30 @@ from lti_tool.domain.framework import (
     TutorialFormat,
     skill_id,
 )
-from lti_tool.domain.units import MAX_UNIT_LENGTH, unit_spellings
 from lti_tool.domain.units import PRESETS as UNIT_PRESETS
+from lti_tool.domain.units import unit_spelling_problem, unit_spellings
 
 FRAMEWORK_FILE = "framework.yaml"
 TUTORIALS_FILE = "tutorials.yaml"
+TUTORIALS_DIR = "tutorials"
 JOB_PROFILES_FILE = "job-profiles.yaml"
+DURATIONS_FILE = "durations.yaml"
 TUBES_DIR = "tubes"
 PARCOURS_DIR = "parcours"
 ATTACHMENTS_DIR = "attachments"
 KNOWN_ROOT_ENTRIES = frozenset(
-    {FRAMEWORK_FILE, TUTORIALS_FILE, JOB_PROFILES_FILE, TUBES_DIR, PARCOURS_DIR, ATTACHMENTS_DIR}
+    {
+        FRAMEWORK_FILE,
+        TUTORIALS_FILE,
+        TUTORIALS_DIR,
+        JOB_PROFILES_FILE,
+        DURATIONS_FILE,
+        TUBES_DIR,
+        PARCOURS_DIR,
+        ATTACHMENTS_DIR,
+        # Read by the training reports (lti_tool/reports/themes.py), which check it.
+        "training-themes.yaml",
+    }
 )
 COMPETENCE_CODE = re.compile(r"[1-9][0-9]?\.[1-9][0-9]?")
 AREA_CODE = re.compile(r"[1-9][0-9]?")
@@ -85,6 +100,21 @@ CHALLENGE_SPECIFIC: dict[ChallengeType, frozenset[str]] = {
 ALL_CHALLENGE_KEYS = CHALLENGE_COMMON.union(*CHALLENGE_SPECIFIC.values())
 
 
+@dataclass(frozen=True, slots=True)
+class SourceMap:
+    """Where each definition was read: id -> (path relative to the content, 1-based line).
+
+    Lets analyses that run on the loaded ``Content`` (``socle content audit``) point at the
+    line an author must edit, without the domain values carrying file positions.
+    """
+
+    tubes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    skills: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    challenges: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    tutorials: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    parcours: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class LintReport:
     """Result of reading a content directory: the content if valid, and every problem."""
@@ -92,6 +122,7 @@ class LintReport:
     content: Content | None
     errors: list[Problem]
     warnings: list[Problem]
+    places: SourceMap = field(default_factory=SourceMap)
 
     @property
     def ok(self) -> bool:
@@ -121,6 +152,7 @@ class _State:
     competences: dict[str, Competence] = field(default_factory=dict)
     tubes: dict[str, Tube] = field(default_factory=dict)
     tube_places: dict[str, _Place] = field(default_factory=dict)
+    skill_places: dict[str, _Place] = field(default_factory=dict)
     challenge_places: dict[str, _Place] = field(default_factory=dict)
     tutorials: dict[str, Tutorial] = field(default_factory=dict)
     tutorial_places: dict[str, _Place] = field(default_factory=dict)
@@ -160,6 +192,7 @@ def lint_content(path: Path) -> LintReport:
     _read_tubes(state)
     _read_parcours(state)
     _read_job_profiles(state)
+    _read_durations(state)
     _check_references(state)
     for check in state.deferred:
         check()
@@ -175,7 +208,20 @@ def lint_content(path: Path) -> LintReport:
             parcours=state.parcours,
             job_profiles=state.job_profiles,
         )
-    return LintReport(content, errors, problems.warnings)
+    return LintReport(content, errors, problems.warnings, _source_map(state))
+
+
+def _source_map(state: _State) -> SourceMap:
+    def plain(places: dict[str, _Place]) -> dict[str, tuple[str, int]]:
+        return {key: (place.path, place.line) for key, place in places.items()}
+
+    return SourceMap(
+        tubes=plain(state.tube_places),
+        skills=plain(state.skill_places),
+        challenges=plain(state.challenge_places),
+        tutorials=plain(state.tutorial_places),
+        parcours=plain(state.parcours_places),
+    )
 
 
 # --- files and folders ----------------------------------------------------------------------
@@ -308,7 +354,10 @@ def _read_competence(
     state: _State, reader: Reader, node: Node, area_code: str | None
 ) -> Competence | None:
     keys = reader.mapping(
-        node, "a competence", required=("code", "title"), optional=("description",)
+        node,
+        "a competence",
+        required=("code", "title"),
+        optional=("description", "short_title"),
     )
     if keys is None or "code" not in keys:
         return None
@@ -332,9 +381,18 @@ def _read_competence(
         if "description" in keys
         else None
     )
+    short_title = (
+        reader.text(keys["short_title"], "the competence's short title")
+        if "short_title" in keys
+        else None
+    )
+    if short_title is not None and len(short_title.fr) > 24:
+        reader.warning(
+            keys["short_title"], f"the short title of '{code}' is long for a chart (24 characters)"
+        )
     if title is None or area_code is None:
         return None
-    competence = Competence(code, area_code, title, description)
+    competence = Competence(code, area_code, title, description, short_title)
     state.competences[code] = competence
     return competence
 
@@ -343,15 +401,22 @@ def _read_competence(
 
 
 def _read_tutorials(state: _State) -> None:
-    path = state.root / TUTORIALS_FILE
-    if not path.is_file():
-        return
-    reader = Reader(TUTORIALS_FILE, state.problems)
-    root = parse_file(path, TUTORIALS_FILE, state.problems)
-    if root is None:
-        return
-    for node in reader.sequence(root, "tutorials.yaml (a list of tutorials)") or []:
-        _read_tutorial(state, reader, node)
+    """``tutorials.yaml`` and, beside it, any ``tutorials/*.yaml`` (one list each).
+
+    Several files let authors keep a theme's tutorials together; ids stay unique across all.
+    """
+    paths = [state.root / TUTORIALS_FILE] if (state.root / TUTORIALS_FILE).is_file() else []
+    folder = state.root / TUTORIALS_DIR
+    if folder.is_dir():
+        paths += _yaml_files(state, folder)
+    for path in paths:
+        name = _relative(state, path)
+        reader = Reader(name, state.problems)
+        root = parse_file(path, name, state.problems)
+        if root is None:
+            continue
+        for node in reader.sequence(root, f"{name} (a list of tutorials)") or []:
+            _read_tutorial(state, reader, node)
 
 
 def _read_tutorial(state: _State, reader: Reader, node: Node) -> None:
@@ -510,6 +575,7 @@ def _read_skill(
         return None
     levels_seen[level] = line_of(keys["level"])
     sid = skill_id(tube_id, level)
+    state.skill_places[sid] = _Place(reader.path, line_of(keys["level"]))
     description = (
         reader.text(keys["description"], f"the description of skill '{sid}'")
         if "description" in keys
@@ -853,11 +919,9 @@ def _unit(reader: Reader, node: Node, what: str) -> tuple[str, ...] | None:
     if spellings is None:
         return None
     for spelling in spellings:
-        if not spelling.strip() or len(spelling) > MAX_UNIT_LENGTH:
-            reader.error(node, f"unit spelling '{spelling}' of {what} is empty or too long")
-            return None
-        if parse_number(spelling) is not None or any(ch.isdigit() for ch in spelling):
-            reader.error(node, f"unit spelling '{spelling}' of {what} contains a digit")
+        problem = unit_spelling_problem(spelling)
+        if problem is not None:
+            reader.error(node, f"unit spelling '{spelling}' of {what} {problem}")
             return None
     return tuple(spellings)
 
@@ -1033,8 +1097,11 @@ def _read_one_parcours(state: _State, path: Path) -> None:
     keys = reader.mapping(
         root,
         _named(root, "parcours"),
-        required=("id", "title", "tubes"),
+        required=("id", "title"),
         optional=(
+            "group",
+            "tubes",
+            "competences",
             "description",
             "audience",
             "duration",
@@ -1067,12 +1134,44 @@ def _read_one_parcours(state: _State, path: Path) -> None:
         if "duration" in keys
         else None
     )
-    targets, named_tubes = (
-        _parcours_tubes(state, reader, keys["tubes"], what) if "tubes" in keys else (None, set())
+    group_name = (
+        reader.choice(keys["group"], f"the group of {what}", [g.value for g in ParcoursGroup])
+        if "group" in keys
+        else ParcoursGroup.THEMATIQUES.value
     )
+    if "group" not in keys:
+        reader.warning(
+            keys["id"],
+            f"{what} has no 'group' (socle-commun, metiers or thematiques): the catalogue "
+            "lists it under thematiques",
+        )
+    if "tubes" not in keys and "competences" not in keys:
+        reader.error(root, f"{what} needs 'tubes', 'competences' or both: what does it measure?")
+    targets, named_tubes = (
+        _parcours_tubes(state, reader, keys["tubes"], what) if "tubes" in keys else ((), set())
+    )
+    if "competences" in keys and targets is not None:
+        whole = _parcours_competences(state, reader, keys["competences"], what, named_tubes)
+        if whole is None:
+            targets = None
+        else:
+            targets += whole
+            named_tubes.update(target.tube_id for target in whole)
     stages = _stages(reader, keys["stages"], what) if "stages" in keys else ()
+    tube_competence = {
+        tube_id: state.tubes[tube_id].competence_code
+        for tube_id in named_tubes
+        if tube_id in state.tubes
+    }
     badges = (
-        _badges(state, reader, keys["thematic_results"], what, named_tubes)
+        _badges(
+            state,
+            reader,
+            keys["thematic_results"],
+            what,
+            in_parcours=named_tubes,
+            tube_competence=tube_competence,
+        )
         if "thematic_results" in keys
         else ()
     )
@@ -1086,7 +1185,7 @@ def _read_one_parcours(state: _State, path: Path) -> None:
         if "mastery_threshold" in keys
         else None
     )
-    if title is None or targets is None or stages is None or badges is None:
+    if title is None or not targets or stages is None or badges is None or group_name is None:
         return
     state.parcours[parcours_id] = Parcours(
         id=parcours_id,
@@ -1099,7 +1198,66 @@ def _read_one_parcours(state: _State, path: Path) -> None:
         thematic_results=badges,
         self_assessment=bool(self_assessment),
         mastery_threshold=mastery,
+        group=ParcoursGroup(group_name),
     )
+
+
+def _parcours_competences(
+    state: _State, reader: Reader, node: Node, what: str, listed: set[str]
+) -> tuple[TargetTube, ...] | None:
+    """Whole competences as targets: every tube of the competence, up to ``max_level``.
+
+    Each tube's level is capped at its highest skill (no warning: the author asked for the
+    competence, not for that tube); a tube whose lowest skill is above ``max_level`` is left
+    out; a tube also listed under ``tubes`` keeps its own entry. Tubes added to the competence
+    later join the parcours by themselves (re-measure its duration then).
+    """
+    items = reader.sequence(node, f"the competences of {what}", allow_empty=False)
+    if items is None:
+        return None
+    targets: list[TargetTube] = []
+    seen: dict[str, int] = {}
+    ok = True
+    for item in items:
+        keys = reader.mapping(item, f"a competence of {what}", required=("competence", "max_level"))
+        if keys is None or len(keys) != 2:
+            ok = False
+            continue
+        code = reader.string(keys["competence"], f"a competence of {what}")
+        max_level = reader.integer(keys["max_level"], "max_level", MIN_LEVEL, MAX_LEVEL)
+        if code is None or max_level is None:
+            ok = False
+            continue
+        if code in seen:
+            reader.error(
+                keys["competence"],
+                f"competence {code} is listed twice in {what} (first at line {seen[code]})",
+            )
+            ok = False
+            continue
+        seen[code] = line_of(keys["competence"])
+        if code not in state.competences:
+            if state.framework_loaded:
+                reader.error(keys["competence"], f"unknown competence '{code}'")
+            ok = False
+            continue
+        found = False
+        for tube in sorted(state.tubes.values(), key=lambda t: t.id):
+            if tube.competence_code != code or not tube.skills:
+                continue
+            levels = [skill.level for skill in tube.skills]
+            if tube.id in listed or min(levels) > max_level:
+                found = found or tube.id in listed
+                continue
+            targets.append(TargetTube(tube.id, min(max_level, max(levels))))
+            found = True
+        if not found:
+            reader.error(
+                keys["max_level"],
+                f"competence {code} has no tube with a skill at or below level {max_level}",
+            )
+            ok = False
+    return tuple(targets) if ok else None
 
 
 def _parcours_tubes(
@@ -1206,7 +1364,9 @@ def _badges(
     reader: Reader,
     node: Node,
     what: str,
+    *,
     in_parcours: set[str],
+    tube_competence: Mapping[str, str],
 ) -> tuple[ThematicResult, ...] | None:
     items = reader.sequence(node, f"the thematic_results of {what}")
     if items is None:
@@ -1216,10 +1376,13 @@ def _badges(
         keys = reader.mapping(
             item,
             _named(item, "thematic result", f"a thematic result of {what}"),
-            required=("id", "title", "tubes", "threshold"),
-            optional=("description",),
+            required=("id", "title", "threshold"),
+            optional=("description", "tubes", "competences"),
         )
-        if keys is None or len(keys.keys() & {"id", "title", "tubes", "threshold"}) != 4:
+        if keys is None or len(keys.keys() & {"id", "title", "threshold"}) != 3:
+            return None
+        if "tubes" not in keys and "competences" not in keys:
+            reader.error(item, f"a thematic result of {what} needs 'tubes', 'competences' or both")
             return None
         badge_id = reader.slug(keys["id"], "the thematic result id")
         if badge_id is None or not _record_id(
@@ -1233,7 +1396,11 @@ def _badges(
             else None
         )
         threshold = reader.integer(keys["threshold"], f"the threshold of '{badge_id}' (%)", 0, 100)
-        tube_items = reader.sequence(keys["tubes"], f"the tubes of '{badge_id}'", allow_empty=False)
+        tube_items = (
+            reader.sequence(keys["tubes"], f"the tubes of '{badge_id}'", allow_empty=False)
+            if "tubes" in keys
+            else []
+        )
         tube_ids: list[str] = []
         for tube_item in tube_items or []:
             tube_id = reader.slug(tube_item, f"a tube of '{badge_id}'")
@@ -1247,6 +1414,22 @@ def _badges(
                 )
                 return None
             tube_ids.append(tube_id)
+        if "competences" in keys:
+            codes = reader.strings(
+                keys["competences"], f"the competences of '{badge_id}'", allow_empty=False
+            )
+            if codes is None:
+                return None
+            for code in codes:
+                of_code = sorted(t for t, c in tube_competence.items() if c == code)
+                if not of_code:
+                    reader.error(
+                        keys["competences"],
+                        f"thematic result '{badge_id}' uses competence {code}, which has no "
+                        "tube in the parcours",
+                    )
+                    return None
+                tube_ids.extend(t for t in of_code if t not in tube_ids)
         if title is None or threshold is None or tube_items is None:
             return None
         badges.append(ThematicResult(badge_id, title, tuple(tube_ids), threshold, description))
@@ -1312,6 +1495,83 @@ def _expected_levels(
         )
         result.append((code, level))
     return tuple(result) if ok else None
+
+
+# --- durations.yaml -------------------------------------------------------------------------
+
+DURATION_METHOD_KEYS = ("algorithm", "world", "learners", "seed")
+
+
+def _read_durations(state: _State) -> None:
+    """Apply the measured durations (written by ``socle simulate --durations --write``)."""
+    path = state.root / DURATIONS_FILE
+    if not path.is_file():
+        for unmeasured, declared in state.parcours.items():
+            if declared.duration is None:
+                place = state.parcours_places[unmeasured]
+                state.problems.warning(
+                    place.path,
+                    place.line,
+                    f"parcours '{unmeasured}' has no measured duration: run "
+                    "'socle simulate --durations --write'",
+                )
+        return
+    reader = Reader(DURATIONS_FILE, state.problems)
+    root = parse_file(path, DURATIONS_FILE, state.problems)
+    if root is None:
+        return
+    keys = reader.mapping(root, DURATIONS_FILE, required=("method", "parcours"))
+    if keys is None or len(keys) != 2:
+        return
+    method = reader.mapping(
+        keys["method"], "the method of the measure", required=DURATION_METHOD_KEYS
+    )
+    entries = keys["parcours"]
+    if method is None or not isinstance(entries, yaml.MappingNode):
+        if not isinstance(entries, yaml.MappingNode):
+            reader.error(entries, "'parcours' must map parcours ids to their measure")
+        return
+    measured: set[str] = set()
+    for key_node, value_node in entries.value:
+        parcours_id = reader.slug(key_node, "a parcours id")
+        values = reader.mapping(
+            value_node, f"the measure of '{parcours_id}'", required=("challenges", "minutes")
+        )
+        if parcours_id is None or values is None or len(values) != 2:
+            continue
+        challenges = reader.integer(values["challenges"], "challenges (median)", 0, 1000)
+        minutes = reader.integer(values["minutes"], "minutes (median)", 1, 600)
+        if challenges is None or minutes is None:
+            continue
+        parcours = state.parcours.get(parcours_id)
+        if parcours is None:
+            if parcours_id not in state.parcours_places:
+                reader.warning(
+                    key_node,
+                    f"measure of unknown parcours '{parcours_id}': run "
+                    "'socle simulate --durations --write' again",
+                )
+            continue
+        measured.add(parcours_id)
+        if parcours.duration is not None and parcours.duration != minutes:
+            place = state.parcours_places[parcours_id]
+            state.problems.warning(
+                place.path,
+                place.line,
+                f"parcours '{parcours_id}' declares {parcours.duration} min but "
+                f"{minutes} min were measured ({DURATIONS_FILE}): remove 'duration'",
+            )
+        state.parcours[parcours_id] = dataclasses.replace(
+            parcours, duration=minutes, expected_challenges=challenges
+        )
+    for parcours_id in sorted(state.parcours.keys() - measured):
+        place = state.parcours_places[parcours_id]
+        state.problems.warning(
+            place.path,
+            place.line,
+            f"parcours '{parcours_id}' has no measured duration in {DURATIONS_FILE}: run "
+            "'socle simulate --durations --write'",
+        )
 
 
 # --- cross-file checks ----------------------------------------------------------------------

@@ -14,7 +14,13 @@ import pytest
 
 from lti_tool.content import load_content
 from lti_tool.domain.checking import check_answer
-from lti_tool.domain.framework import AnswerFormat, ChallengeType, Content, NumberSolution
+from lti_tool.domain.framework import (
+    AnswerFormat,
+    ChallengeType,
+    Content,
+    MultipleChoiceSolution,
+    NumberSolution,
+)
 
 REAL = Path(__file__).resolve().parents[2] / "content"
 
@@ -33,7 +39,7 @@ def _content() -> Content:
         ("pj-3-a", "12 Mo"),
         ("pj-3-a", "12 MB"),
         ("dp-4-a", "1 mois"),
-        ("dp-5-b", "72 h"),
+        ("imp-5-c", "147 h"),
         ("ec-5-a", "1 800 €"),
         ("lg-3-a", "25 %"),
         ("msg-4-a", "3 personnes"),
@@ -45,8 +51,30 @@ def _content() -> Content:
         ("rac-2-a", "windows+l"),
         ("nav-1-b", {"nav1": "Mozilla Firefox", "nav2": "Chrome"}),
         ("dp-2-b", {"cat1": "données de santé", "cat2": "opinions politiques"}),
-        ("dp-4-b", {"droit1": "droit d'accès", "droit2": "effacement"}),
+        (
+            "dp-4-b",
+            {
+                "copie": "Droit d'accès",
+                "erreur": "Droit de rectification",
+                "contestation": "Droit à la limitation du traitement",
+                "club": "Droit à l'effacement",
+            },
+        ),
+        ("img-5-d", "150 ppp"),
+        ("img-5-d", "150 dpi"),
+        ("img-5-d", "150 pixels par pouce"),
+        ("alg-6-c", "79 800"),
+        ("tt-5-c", "19215 m³"),
+        ("tt-5-c", "19 215 m3"),
+        ("tt-5-c", "19215m3"),
+        ("tt-5-c", "19 215 mètres cubes"),
+        ("alg-6-c", "79800 comparaisons"),
         ("msg-3-a", {"benevoles": "Cci", "responsable": "Cc"}),
+        ("img-4-c", "16x"),
+        ("img-4-c", "16 ×"),
+        ("sav-6-d", "lundi 9 mars"),
+        ("sav-6-d", "09.03.2026"),
+        ("fmt-4-b", "Note d'organisation de la médiathèque Louise Michel"),
     ],
 )
 def test_correct_answers_are_accepted(challenge_id: str, answer: object) -> None:
@@ -65,14 +93,47 @@ def test_correct_answers_are_accepted(challenge_id: str, answer: object) -> None
         ("nav-1-b", {"nav1": "Edge", "nav2": "Microsoft Edge"}),
         ("dp-2-b", {"cat1": "santé", "cat2": "données de santé"}),
         ("dp-2-b", {"cat1": "religion", "cat2": "convictions religieuses"}),
-        ("dp-4-b", {"droit1": "accès", "droit2": "droit d'accès"}),
-        ("dp-4-b", {"droit1": "effacement", "droit2": "droit à l'oubli"}),
+        (
+            "dp-4-b",
+            {
+                "copie": "Droit d'accès",
+                "erreur": "Droit de rectification",
+                "contestation": "Droit de rectification",
+                "club": "Droit à l'effacement",
+            },
+        ),
+        ("img-5-d", "300 ppp"),
+        ("img-5-d", "150 cm"),
+        ("tt-5-c", "14586 m³"),
+        ("tt-5-c", "19215 m²"),
         ("msg-3-a", {"benevoles": "Cci", "responsable": "Cci"}),
+        ("img-4-c", "4x"),
+        ("sav-6-d", "10 mars"),
     ],
 )
 def test_wrong_or_repeated_answers_are_refused(challenge_id: str, answer: object) -> None:
     result = check_answer(_content().challenges[challenge_id], answer)
     assert not result.is_ok, (challenge_id, answer)
+
+
+@pytest.mark.parametrize(
+    ("challenge_id", "keyed"),
+    [
+        # A distractor inserted in the middle of the list once shifted these keys.
+        ("mep-3-a", ["La numérotation « Page 2", "Le nom du service", "La date ou la version"]),
+        ("acc-3-a", ["Écrire des liens", "Utiliser les styles de titres", "Signaler une date"]),
+    ],
+)
+def test_multiple_choice_keys_point_at_the_right_proposals(
+    challenge_id: str, keyed: list[str]
+) -> None:
+    challenge = _content().challenges[challenge_id]
+    solution = challenge.solution
+    assert isinstance(solution, MultipleChoiceSolution)
+    texts = sorted(challenge.proposals[i - 1].fr for i in solution.indexes)
+    assert len(texts) == len(keyed)
+    for start in keyed:
+        assert any(text.startswith(start) for text in texts), (challenge_id, start, texts)
 
 
 def test_every_numeric_challenge_accepts_its_own_key() -> None:

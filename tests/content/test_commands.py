@@ -93,6 +93,19 @@ def test_simulate_one_algorithm_on_a_content_dir(runner: CliRunner) -> None:
     assert ["baseline", "3"] not in rows
 
 
+def test_simulate_with_one_ability_per_tube(runner: CliRunner) -> None:
+    rows = {}
+    for flag in ("--tube-abilities", "--competence-ability"):
+        result = runner.invoke(
+            simulate,
+            ["--synthetic", "--learners", "3", "--seed", "2", "--algorithm", "socle", flag],
+        )
+        assert result.exit_code == 0, result.output
+        rows[flag] = next(line for line in result.output.splitlines() if line.startswith("socle "))
+    # Another model, other challenges: the same learners get tests of other lengths.
+    assert rows["--tube-abilities"].split()[2] != rows["--competence-ability"].split()[2]
+
+
 def test_simulate_unknown_parcours(runner: CliRunner) -> None:
     result = runner.invoke(simulate, ["--content-dir", VALID, "--parcours", "nope"])
     assert result.exit_code == 1
