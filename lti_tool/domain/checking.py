@@ -552,6 +552,31 @@ def check_answer(
     return COMPARATORS[challenge.type](challenge, answer)
 
 
+def is_blank_answer(challenge: Challenge, answer: object) -> bool:
+    """Whether the form carried no answer at all: nothing chosen, nothing typed.
+
+    A blank answer is not graded (the page asks the agent to answer or to skip). Only the
+    shapes the challenge's own form sends count as blank: anything else — unknown keys,
+    several values where one is expected — is graded (``ko``) as before.
+    """
+
+    def blank(value: object) -> bool:
+        if isinstance(value, str):
+            return value.strip() == ""
+        if isinstance(value, list | tuple):
+            return all(isinstance(v, str) and v.strip() == "" for v in value)
+        return value is None
+
+    if challenge.type in (ChallengeType.QROCM_IND, ChallengeType.QROCM_DEP):
+        if not isinstance(answer, dict):
+            return blank(answer)
+        keys = {f.key for f in challenge.fields}
+        return set(answer) <= keys and all(blank(v) for v in answer.values())
+    if isinstance(answer, dict):
+        return False
+    return blank(answer)
+
+
 def _blank_fields(challenge: Challenge) -> tuple[tuple[str, bool], ...]:
     if challenge.type in (ChallengeType.QROCM_IND, ChallengeType.QROCM_DEP):
         return _all_wrong(challenge)

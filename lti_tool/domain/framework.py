@@ -34,6 +34,12 @@ class Text:
             return self.en
         return self.fr
 
+    def language(self, locale: str | None = None) -> str:
+        """The language ``get(locale)`` answers in (``"fr"`` or ``"en"``), for ``lang``."""
+        if locale is not None and locale.lower().startswith("en") and self.en:
+            return "en"
+        return "fr"
+
     def __str__(self) -> str:
         return self.fr
 
@@ -270,6 +276,12 @@ class Competence:
     area_code: str
     title: Text
     description: Text | None = None
+    #: A few words for charts (« Rechercher », « Sécuriser »); the title when absent.
+    short_title: Text | None = None
+
+    @property
+    def label(self) -> Text:
+        return self.short_title or self.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,9 +334,25 @@ class ThematicResult:
     description: Text | None = None
 
 
+class ParcoursGroup(enum.StrEnum):
+    """Where the deep-linking catalogue lists a parcours (the values are the YAML spellings).
+
+    The collectivités deploy a common core for everyone, one parcours per job family and
+    thematic parcours (télétravail, cybersécurité…); instructors look for them in that order.
+    """
+
+    SOCLE_COMMUN = "socle-commun"
+    METIERS = "metiers"
+    THEMATIQUES = "thematiques"
+
+
 @dataclass(frozen=True, slots=True)
 class Parcours:
-    """A target profile: which tubes up to which level, plus stages and badges."""
+    """A target profile: which tubes up to which level, plus stages and badges.
+
+    ``duration`` (minutes) and ``expected_challenges`` come from ``socle simulate
+    --durations`` (the median attempt of a simulated population), not from a guess.
+    """
 
     id: str
     title: Text
@@ -336,6 +364,8 @@ class Parcours:
     thematic_results: tuple[ThematicResult, ...] = ()
     self_assessment: bool = False
     mastery_threshold: int | None = None
+    group: ParcoursGroup = ParcoursGroup.THEMATIQUES
+    expected_challenges: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

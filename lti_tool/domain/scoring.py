@@ -27,6 +27,9 @@ from lti_tool.domain.framework import JobProfile, Stage, Text
 from lti_tool.domain.target import CompetenceTarget, ParcoursView
 
 POINTS_PER_LEVEL = 8
+#: The self-assessment (1–4 per area) and the measured average level each feeling matches:
+#: the agent's results page and the training reports compare them with these bands.
+FEELING_BANDS: dict[int, tuple[float, float]] = {1: (0, 1), 2: (1, 2), 3: (2, 4), 4: (4, 8)}
 MAX_POINTS_PER_SKILL = 4
 
 

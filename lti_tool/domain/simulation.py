@@ -285,6 +285,9 @@ class AlgorithmReport:
     mean_absolute_error: float
     selection_p50_ms: float | None
     selection_p99_ms: float | None
+    #: 95 % confidence interval of ``within_one_accuracy`` (learners as clusters: the
+    #: competences of one learner are not independent).
+    within_one_interval: tuple[float, float] = (0.0, 1.0)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -292,6 +295,24 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+def cluster_interval(hits: Sequence[int], totals: Sequence[int]) -> tuple[float, float]:
+    """95 % interval of ``sum(hits) / sum(totals)`` with clusters (one per learner).
+
+    Ratio estimator with the cluster-robust (linearised) variance: a learner's competences are
+    correlated, so 16 000 (learner, competence) pairs carry less than 16 000 pairs' worth of
+    evidence.
+    """
+    count = len(totals)
+    total = sum(totals)
+    if count < 2 or total == 0:
+        return 0.0, 1.0
+    share = sum(hits) / total
+    mean_size = total / count
+    residuals = sum((h - share * n) ** 2 for h, n in zip(hits, totals, strict=True))
+    se = math.sqrt(residuals / (count * (count - 1))) / mean_size
+    return max(0.0, share - 1.96 * se), min(1.0, share + 1.96 * se)
 
 
 def summarise(name: str, outcomes: Sequence[AttemptOutcome]) -> AlgorithmReport:
@@ -314,6 +335,13 @@ def summarise(name: str, outcomes: Sequence[AttemptOutcome]) -> AlgorithmReport:
         mean_absolute_error=sum(abs(got - want) for got, want in pairs) / total,
         selection_p50_ms=percentile(timings, 50) * 1000 if timings else None,
         selection_p99_ms=percentile(timings, 99) * 1000 if timings else None,
+        within_one_interval=cluster_interval(
+            [
+                sum(1 for code, level in o.true_levels.items() if abs(o.levels[code] - level) <= 1)
+                for o in outcomes
+            ],
+            [len(o.true_levels) for o in outcomes],
+        ),
     )
 
 
@@ -326,14 +354,17 @@ def simulate(
     config: SimulationConfig | None = None,
     clock: Clock | None = None,
     progress: Callable[[int], None] | None = None,
+    world: World | None = None,
 ) -> list[AlgorithmReport]:
     """Run the same population through each algorithm (paired comparison).
 
     The world and the learners depend only on ``seed``; each algorithm gets its own answer
     generator per learner, so results do not depend on the order algorithms are run in.
+    ``world`` replaces the seed's world (new learners in a world already used, e.g. after a
+    calibration on it).
     """
     config = config or SimulationConfig()
-    world = draw_world(view, random.Random(f"world:{seed}"), config)
+    world = world or draw_world(view, random.Random(f"world:{seed}"), config)
     population_rng = random.Random(f"learners:{seed}")
     population = [draw_learner(view, population_rng, config) for _ in range(learners)]
     outcomes: dict[str, list[AttemptOutcome]] = {algorithm.name: [] for algorithm in algorithms}
@@ -365,6 +396,7 @@ def format_table(reports: Sequence[AlgorithmReport]) -> str:
         "challenges (p95)",
         "exact level",
         "within one",
+        "95 % interval",
         "mean abs. error",
         "next p50 (ms)",
         "next p99 (ms)",
@@ -379,6 +411,8 @@ def format_table(reports: Sequence[AlgorithmReport]) -> str:
                 f"{report.p95_challenges:.0f}",
                 f"{100 * report.exact_accuracy:.1f} %",
                 f"{100 * report.within_one_accuracy:.1f} %",
+                f"{100 * report.within_one_interval[0]:.1f}–"
+                f"{100 * report.within_one_interval[1]:.1f} %",
                 f"{report.mean_absolute_error:.3f}",
                 "-" if report.selection_p50_ms is None else f"{report.selection_p50_ms:.2f}",
                 "-" if report.selection_p99_ms is None else f"{report.selection_p99_ms:.2f}",
@@ -394,3 +428,89 @@ def format_table(reports: Sequence[AlgorithmReport]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+#: Exposure shares are passed to the engine only once this many agents took the parcours
+#: (the first agents' shares say nothing: one agent has seen 100 % of what it was shown).
+EXPOSURE_MIN_AGENTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RetakeReport:
+    """Second attempts of the same learners, and how often challenges were shown."""
+
+    learners: int
+    #: Mean share of a retake's challenges the learner had not met in the first attempt.
+    unseen_share: float
+    #: Share of retakes where at least 70 % of the challenges were new.
+    retakes_mostly_new: float
+    #: Largest share of (first-attempt) agents one challenge was shown to, and its id.
+    max_exposure: float
+    most_exposed: str
+    mean_challenges: float
+    retake_mean_challenges: float
+
+
+def simulate_retakes(
+    view: ParcoursView,
+    algorithm: Algorithm,
+    *,
+    learners: int,
+    seed: int,
+    config: SimulationConfig | None = None,
+    exposure_control: bool = True,
+) -> RetakeReport:
+    """Each learner takes the parcours, then retakes it, passing its first challenges as
+    ``seen``. With ``exposure_control``, each attempt also gets every challenge's share of
+    earlier agents it was shown to (as the player passes it), from ``EXPOSURE_MIN_AGENTS``
+    agents on."""
+    config = config or SimulationConfig()
+    world = draw_world(view, random.Random(f"world:{seed}"), config)
+    population_rng = random.Random(f"learners:{seed}")
+    shown: dict[str, int] = {}
+    unseen_shares: list[float] = []
+    lengths: list[int] = []
+    retake_lengths: list[int] = []
+
+    def attempt(learner: SimulatedLearner, key: str, seen: frozenset[str]) -> list[Answer]:
+        exposure = None
+        agents = len(lengths)
+        if exposure_control and agents >= EXPOSURE_MIN_AGENTS:
+            exposure = {cid: count / agents for cid, count in shown.items()}
+        answer_rng = random.Random(f"answers:{seed}:{key}")
+        answers: list[Answer] = []
+        while len(answers) < config.max_challenges:
+            challenge = algorithm.next_challenge(
+                view,
+                answers,
+                attempt_rng(f"{seed}:{key}", len(answers)),
+                seen=seen,
+                exposure=exposure,
+            )
+            if challenge is None:
+                break
+            status = simulated_answer(challenge, learner, world, view, answer_rng)
+            answers.append(Answer(challenge.id, challenge.skill_id, status))
+        return answers
+
+    for index in range(learners):
+        learner = draw_learner(view, population_rng, config)
+        first = attempt(learner, f"{index}:1", frozenset())
+        lengths.append(len(first))
+        for answer in first:
+            shown[answer.challenge_id] = shown.get(answer.challenge_id, 0) + 1
+        seen = frozenset(answer.challenge_id for answer in first)
+        second = attempt(learner, f"{index}:2", seen)
+        retake_lengths.append(len(second))
+        new = sum(1 for answer in second if answer.challenge_id not in seen)
+        unseen_shares.append(new / max(1, len(second)))
+    most_exposed = max(shown, key=lambda cid: (shown[cid], cid)) if shown else ""
+    return RetakeReport(
+        learners=learners,
+        unseen_share=sum(unseen_shares) / max(1, learners),
+        retakes_mostly_new=sum(1 for share in unseen_shares if share >= 0.7) / max(1, learners),
+        max_exposure=shown.get(most_exposed, 0) / max(1, learners),
+        most_exposed=most_exposed,
+        mean_challenges=sum(lengths) / max(1, learners),
+        retake_mean_challenges=sum(retake_lengths) / max(1, learners),
+    )

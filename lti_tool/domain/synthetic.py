@@ -101,8 +101,15 @@ def synthetic_content(
     *,
     levels: tuple[int, ...] = (1, 2, 3, 4, 5),
     two_challenge_share: float = 0.7,
+    challenges_per_skill: int | None = None,
+    tubes_per_competence: int | None = None,
 ) -> Content:
-    """A complete, valid content with one parcours ``socle-commun`` targeting every tube."""
+    """A complete, valid content with one parcours ``socle-commun`` targeting every tube.
+
+    By default 2–3 tubes per competence and 1–2 challenges per skill (70 % with two), like
+    today's content; ``challenges_per_skill`` and ``tubes_per_competence`` fix them instead
+    (the deeper bank authors are writing: 3 per skill, 4 tubes, levels up to 7).
+    """
     kinds = [kind for kind, _ in TYPE_SHARES]
     weights = [share for _, share in TYPE_SHARES]
     areas: list[Area] = []
@@ -112,15 +119,16 @@ def synthetic_content(
         areas.append(Area(area_code, Text(f"Domaine {area_code}"), codes))
         for code in codes:
             competences[code] = Competence(code, area_code, Text(f"Compétence {code}"))
-            for number in range(1, rng.choice((2, 2, 3)) + 1):
+            tube_count = tubes_per_competence or rng.choice((2, 2, 3))
+            for number in range(1, tube_count + 1):
                 tube_id = f"sujet-{code.replace('.', '-')}-{number}"
                 skills: list[Skill] = []
                 for level in levels:
                     sid = skill_id(tube_id, level)
-                    count = 2 if rng.random() < two_challenge_share else 1
+                    count = challenges_per_skill or (2 if rng.random() < two_challenge_share else 1)
                     challenges = tuple(
                         _challenge(f"{sid}-{letter}", sid, rng.choices(kinds, weights)[0], rng)
-                        for letter in "ab"[:count]
+                        for letter in "abcdefgh"[:count]
                     )
                     skills.append(
                         Skill(

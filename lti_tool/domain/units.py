@@ -10,7 +10,12 @@ Content declares a unit on a ``format: number`` challenge either by the name of 
 (``unit: euros``) or as its own list of spellings (``unit: [km, kilomètre, kilomètres]``).
 Spellings are compared after the same folding as ``t1`` (case, accents, spaces) and without a
 final full stop ("min."), so each preset lists words, not their capitalised or accented
-variants.
+variants. NFKC folds superscripts, so "m³" and "m3" are one spelling.
+
+A spelling may contain a digit ("m3", "m²") but never start with one, nor with a sign or a
+decimal separator (``unit_spelling_problem``): the unit is only ever removed from the end of
+the answer, whole, so its digit can never be read as part of the number ("193 m3" is 193,
+not 1933).
 
 Pure: standard library only.
 """
@@ -38,6 +43,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "ans": ("ans", "an", "annee", "annees"),
     "metres": ("m", "metre", "metres", "meter", "meters"),
     "kilometres": ("km", "kilometre", "kilometres"),
+    "m2": ("m²", "m2", "metre carre", "metres carres", "metres carre", "metre carres"),
+    "m3": ("m³", "m3", "metre cube", "metres cubes", "metres cube", "metre cubes"),
     "pixels": ("px", "pixel", "pixels"),
     "pourcent": ("%", "pour cent", "pourcent", "pourcents", "pour-cent"),
 }
@@ -65,6 +72,24 @@ def unit_spellings(declared: str | Iterable[str]) -> tuple[str, ...]:
     if isinstance(declared, str):
         return PRESETS[declared]
     return tuple(declared)
+
+
+#: Characters a unit spelling must not start with: they would continue the number before it.
+_NUMBER_CONTINUATIONS = frozenset("+-−.,")
+
+
+def unit_spelling_problem(spelling: str) -> str | None:
+    """Why ``spelling`` cannot be a unit spelling, or ``None`` if it can.
+
+    A unit is written after a number, so it must not start with what could continue or be a
+    number: a digit ("2 fichiers", "3m"), a sign or a decimal separator (",5 m").
+    """
+    text = unicodedata.normalize("NFKC", spelling).strip()
+    if not text or len(spelling) > MAX_UNIT_LENGTH:
+        return "is empty or too long"
+    if text[0].isdigit() or text[0] in _NUMBER_CONTINUATIONS:
+        return "starts with a digit, a sign or a decimal separator"
+    return None
 
 
 def count_noun(singular: str, plural: str | None = None) -> tuple[str, ...]:

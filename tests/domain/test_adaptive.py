@@ -31,7 +31,18 @@ from lti_tool.domain.target import ParcoursView, parcours_view
 from .factories import qcm, qcu, qroc, small_content
 
 Responder = Callable[[Challenge], AnswerStatus]
-ALGORITHMS: list[Callable[[], Algorithm]] = [BaselineAlgorithm, SocleAlgorithm]
+
+
+def socle_with_tube_abilities() -> Algorithm:
+    """The engine with one ability per tube (``SocleSettings.tube_abilities``)."""
+    return SocleAlgorithm(SocleSettings(tube_abilities=True))
+
+
+ALGORITHMS: list[Callable[[], Algorithm]] = [
+    BaselineAlgorithm,
+    SocleAlgorithm,
+    socle_with_tube_abilities,
+]
 
 
 def run(

@@ -259,6 +259,8 @@ MOIS = unit_spellings("mois")
 HEURES = unit_spellings("heures")
 POURCENT = unit_spellings("pourcent")
 PERSONNES = count_noun("personne")
+M3 = unit_spellings("m3")
+M2 = unit_spellings("m2")
 
 
 @pytest.mark.parametrize(
@@ -291,6 +293,15 @@ PERSONNES = count_noun("personne")
         ("3", PERSONNES, "3 personnes"),
         ("3", PERSONNES, "3 personne"),
         ("10", ("min", "minute", "minutes", "min."), "10 min."),
+        ("19215", M3, "19215 m³"),
+        ("19215", M3, "19 215 m3"),
+        ("19215", M3, "19215m3"),
+        ("19215", M3, "19215 M3"),
+        ("19215", M3, "19 215 mètres cubes"),
+        ("19215", M3, "19215"),
+        ("12.5", M2, "12,5 m²"),
+        ("12.5", M2, "12,5m2"),
+        ("12.5", M2, "12,5 mètres carrés"),
     ],
 )
 def test_number_accepts_its_declared_unit(
@@ -313,10 +324,21 @@ def test_number_accepts_its_declared_unit(
         (EUROS, "12 $", KoReason.NOT_A_NUMBER),
         (EUROS, "12 €\x00", KoReason.NOT_A_NUMBER),
         ((), "12 Mo", KoReason.NOT_A_NUMBER),  # no unit declared: bare numbers only
+        (M3, "12 m2", KoReason.NOT_A_NUMBER),  # square metres where cubic metres are asked
+        (M3, "12 m", KoReason.NOT_A_NUMBER),
+        (M3, "123", KoReason.WRONG),  # the digit of the unit never joins the number
+        ((), "12 m3", KoReason.NOT_A_NUMBER),
     ],
 )
 def test_number_with_a_unit_refuses(units: tuple[str, ...], answer: str, reason: KoReason) -> None:
     _ko(number("12", units=units), answer, reason)
+
+
+@pytest.mark.parametrize("answer", ["193 m3", "193m3", "193 m³", "193"])
+def test_a_unit_with_a_digit_is_not_read_as_part_of_the_number(answer: str) -> None:
+    _ok(number("193", units=M3), answer)
+    _ko(number("1933", units=M3), answer, KoReason.WRONG)
+    _ko(number("19", units=M3), answer, KoReason.WRONG)
 
 
 def test_unit_presets_fold_without_collisions() -> None:

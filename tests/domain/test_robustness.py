@@ -203,3 +203,23 @@ def test_the_quick_level_is_the_level_reported(view: ParcoursView) -> None:
             assert socle._reported_level(cm, tally, posterior, masses) == state.level
             checked += 1
     assert checked > 300
+
+
+@pytest.mark.parametrize("tube_abilities", [False, True], ids=["engine", "per-tube option"])
+def test_what_is_settled_is_what_the_estimates_say(
+    view: ParcoursView, tube_abilities: bool
+) -> None:
+    """The progress line's shortcut (``settled``) agrees with the full estimates."""
+    for seed, right in ((4, 0.5), (5, 0.9), (6, 0.2)):
+        socle = SocleAlgorithm(SocleSettings(tube_abilities=tube_abilities))
+        rng = random.Random(seed)
+        answers: list[Answer] = []
+        while True:
+            estimates = socle.estimates(view, answers)
+            assert socle.settled(view, answers) == [(e.answers, e.done) for e in estimates]
+            challenge = socle.next_challenge(view, answers, rng)
+            if challenge is None:
+                break
+            status = OK if rng.random() < right else KO
+            answers.append(Answer(challenge.id, challenge.skill_id, status))
+        assert all(finished for _, finished in socle.settled(view, answers))

@@ -10,7 +10,7 @@ generator with ``attempt_rng(seed, len(answers))`` from a seed stored with the a
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from lti_tool.domain.answers import Answer, KnowledgeElement
@@ -30,12 +30,15 @@ class Algorithm(Protocol):
         rng: random.Random,
         *,
         seen: Collection[str] = frozenset(),
+        exposure: Mapping[str, float] | None = None,
     ) -> Challenge | None:
         """The next challenge to ask, or ``None`` when the attempt is over.
 
         Never returns a challenge already in ``answers``. ``seen`` lists challenges the agent
         met in earlier attempts: another challenge of the same skill is preferred, so that a
-        second attempt is not a replay of the first.
+        second attempt is not a replay of the first. ``exposure`` gives, per challenge, the
+        share of agents it was already shown to: challenges over the algorithm's limit are
+        asked only when nothing else fits.
         """
         ...
 

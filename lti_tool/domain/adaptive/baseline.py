@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import random
 import weakref
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from lti_tool.domain.adaptive.base import pick_challenge
@@ -163,6 +163,7 @@ class BaselineAlgorithm:
         rng: random.Random,
         *,
         seen: Collection[str] = frozenset(),
+        exposure: Mapping[str, float] | None = None,
     ) -> Challenge | None:
         """The challenge of the most "settling" untested skill, or ``None`` when done."""
         asked = {answer.challenge_id for answer in answers}

@@ -20,17 +20,23 @@ The reasoning is in ``docs/adaptive-algorithm.md``; in short:
 * **Item selection.** Competences are visited in turns (fewest answers first) so an agent who
   stops midway has been measured broadly. In the chosen competence the challenge that most
   reduces the expected entropy of the *level* is asked, with a preference for tubes measured
-  less and for skills not asked yet; near-ties are drawn at random (exposure control).
+  less, for skills not asked yet and for challenges not seen in earlier attempts; challenges
+  shown to too many agents are left aside (exposure control); near-ties are drawn at random.
 * **Stopping.** A competence is done when it had ``min_per_competence`` answers, its reported
   level is right with probability ``confidence`` and off by at most one level with probability
-  ``within_one``; or after ``max_per_competence`` answers, or when nothing is left to ask. The
-  attempt ends when every competence is done.
+  ``within_one`` (stricter for agents whose competences look uneven); or after
+  ``max_per_competence`` answers, or when nothing is left to ask. The attempt ends when every
+  competence is done.
+
+Option (``SocleSettings.tube_abilities``, not the default): one ability per tube around the
+competence's (``tubes.py``); measured in docs/adaptive-algorithm.md (*One ability per tube*).
 
 Deterministic for given answers and random generator; stateless like every algorithm here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import operator
@@ -38,9 +44,12 @@ import random
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+import lti_tool.domain.adaptive.tubes as tube_model
 from lti_tool.domain.adaptive.base import pick_challenge
 from lti_tool.domain.answers import (
     Answer,
@@ -97,8 +106,15 @@ class SocleSettings:
     tube_balance: float = 0.8
     #: Score factor for a skill already asked (another of its challenges).
     repeat_skill: float = 0.5
-    #: Score factor for a challenge the agent saw in an earlier attempt.
-    seen_before: float = 0.5
+    #: Score factor for a challenge the agent saw in an earlier attempt (retakes meet mostly
+    #: new challenges when skills have several).
+    seen_before: float = 0.2
+    #: A competence with more candidate challenges than this (deep banks) scores only those
+    #: near the ability's plausible range (CPU time of the choice).
+    window_above: int = 40
+    #: Exposure control: a challenge already shown to more than this share of agents is
+    #: asked only when its competence has no other candidate (``exposure`` from the player).
+    max_exposure: float = 0.4
     #: Assumed sd (in levels) of a tube's or skill's difficulty for a person around the
     #: competence ability; turns the level into a distribution given ``θ``.
     spread: float = TUBE_SPREAD
@@ -110,6 +126,24 @@ class SocleSettings:
     #: (0: always ``PRIOR_COMPETENCE_SD``), and its prior probability.
     wide_competence_sd: float = WIDE_COMPETENCE_SD
     wide_share: float = 0.2
+    #: For an agent whose competences look uneven (posterior weight of the wide spread,
+    #: ``w``), the within-one threshold moves towards this one by ``w``...
+    uneven_within_one: float = 0.95
+    #: ...and a competence may get this many answers once ``w ≥ 0.5``. Off by default
+    #: (0.95 and 7: the plain rule): 0.98 and 9 cost about 2 challenges in the standard world,
+    #: over the budget of 50, for +0.4 point of within-one in the harsh one (measured in
+    #: docs/adaptive-algorithm.md).
+    uneven_max_per_competence: int = 7
+    #: One ability per tube (``θ_t = θ_c + N(0, spread²)``, see ``tubes.py``): a tube's answers
+    #: inform its own tube first and the competence's other tubes through the spread; the
+    #: level's distribution is conditioned on every answered tube. Off by default: it asks
+    #: fewer challenges but is no more accurate per challenge, and costs 3–4 times the CPU
+    #: (measured in docs/adaptive-algorithm.md).
+    tube_abilities: bool = False
+    #: With ``tube_abilities``: the part of ``spread`` that is each skill's own (a tube then
+    #: sits ``sqrt(spread² - skill_spread²)`` around the competence); 0: skills of a tube are
+    #: mastered in order of level.
+    skill_spread: float = 0.0
 
 
 def default_guessing(challenge: Challenge) -> float:
@@ -166,6 +200,8 @@ class _Item:
     competence: int
     curve: Curve
     miss: Curve
+    #: Grid index nearest to the challenge's difficulty.
+    centre: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +224,8 @@ class _CompetenceModel:
     skills: dict[str, Skill]
     level_unit: int
     items: tuple[_Item, ...]
+    #: The per-tube model (``SocleSettings.tube_abilities``), else ``None``.
+    tubes: tube_model.CompetenceTubes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +281,13 @@ def _level_distribution(
     return levels
 
 
-def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Model:
+def _build_model(
+    view: ParcoursView,
+    spread: float,
+    contamination: float,
+    tube_abilities: bool = False,
+    skill_spread: float = 0.0,
+) -> _Model:
     top = max((competence.max_level for competence in view.competences), default=1)
     size = round((top + GRID_MARGIN - GRID_LOW) / GRID_STEP) + 1
     grid = tuple(round(GRID_LOW + k * GRID_STEP, 10) for k in range(size))
@@ -286,7 +330,8 @@ def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Mo
                     pair = curves.get(parameters)
                     if pair is None:
                         pair = curves[parameters] = _success_curves(grid, parameters, contamination)
-                    item = _Item(challenge, skill, tube.tube.id, index, *pair)
+                    centre = round((parameters[1] - grid[0]) / GRID_STEP)
+                    item = _Item(challenge, skill, tube.tube.id, index, *pair, centre)
                     items[challenge.id] = item
                     competence_items.append(item)
         competences.append(
@@ -307,14 +352,93 @@ def _build_model(view: ParcoursView, spread: float, contamination: float) -> _Mo
                 items=tuple(competence_items),
             )
         )
+    if tube_abilities:
+        tube_spread = math.sqrt(max(spread**2 - skill_spread**2, 0.01))
+        kernel = tube_model.spread_kernel(grid, GRID_STEP, tube_spread)
+        with_tubes: list[_CompetenceModel] = []
+        for cm in competences:
+            ct = tube_model.build_competence_tubes(
+                grid,
+                GRID_STEP,
+                cm.target,
+                weights=cm.weights,
+                unit=cm.level_unit,
+                levels=cm.levels,
+                kernel=kernel,
+                reach=math.ceil(5 * tube_spread / GRID_STEP),
+                skill_spread=skill_spread,
+            )
+            prior_rows = cm.level_rows
+            if skill_spread > 0:
+                # Before any answer, the level as this model sees it (not the nested tubes').
+                prior_rows = _band_rows(tube_model.level_table(ct, [t.prior for t in ct.tubes]))
+            with_tubes.append(dataclasses.replace(cm, tubes=ct, level_rows=prior_rows))
+        competences = with_tubes
     return _Model(grid, tuple(competences), competence_of_skill, items, curves)
 
 
-def _level_masses(cm: _CompetenceModel, weights: Sequence[float]) -> list[float]:
-    """``P(level)`` for each reachable level under (unnormalised) grid ``weights``."""
-    return [
-        sum(map(operator.mul, weights[start:stop], band)) for start, stop, band in cm.level_rows
-    ]
+def _level_masses(
+    cm: _CompetenceModel, weights: Sequence[float], tally: _Tally | None = None
+) -> list[float]:
+    """``P(level)`` for each reachable level under (unnormalised) grid ``weights``.
+
+    With the per-tube model, ``P(level | θ)`` depends on the competence's answers (the
+    tally's table once built).
+    """
+    rows = cm.level_rows
+    if tally is not None and cm.tubes is not None and tally.count:
+        rows = _tube_tables(cm, cm.tubes, tally)
+    return [sum(map(operator.mul, weights[start:stop], band)) for start, stop, band in rows]
+
+
+def _tube_outcomes(ct: tube_model.CompetenceTubes, tally: _Tally) -> list[tube_model.Array]:
+    """Each tube's outcome distribution given ``θ_c``, conditioned on its answers."""
+    if tally.outcomes is None:
+        outcomes: list[tube_model.Array] = []
+        for layout in ct.tubes:
+            likelihood = tally.tube_likelihoods.get(layout.tube_id)
+            outcomes.append(
+                layout.prior
+                if likelihood is None
+                else tube_model.conditioned(ct.kernel, layout.buckets, likelihood)[0]
+            )
+        tally.outcomes = outcomes
+    return tally.outcomes
+
+
+def _tube_tables(
+    cm: _CompetenceModel, ct: tube_model.CompetenceTubes, tally: _Tally
+) -> tuple[tuple[int, int, tuple[float, ...]], ...]:
+    """``P(level | θ_c, answers)`` of a competence as bands (built once per tally)."""
+    if tally.level_rows is None:
+        tally.level_rows = _band_rows(tube_model.level_table(ct, _tube_outcomes(ct, tally)))
+    return tally.level_rows
+
+
+def _tube_mastery(
+    ct: tube_model.CompetenceTubes, tally: _Tally, posterior: Sequence[float]
+) -> dict[str, float]:
+    """Skill id -> ``P(θ_t ≥ level)`` from its own tube's posterior."""
+    weights = np.asarray(posterior)
+    result: dict[str, float] = {}
+    for layout in ct.tubes:
+        marginal = tube_model.tube_marginal(
+            ct.kernel, weights, tally.tube_likelihoods.get(layout.tube_id)
+        )
+        total = float(marginal.sum()) or 1.0
+        for sid, share in zip(layout.skill_ids, (marginal @ layout.mastery).tolist(), strict=True):
+            result[sid] = share / total
+    return result
+
+
+def _band_rows(table: tube_model.Array) -> tuple[tuple[int, int, tuple[float, ...]], ...]:
+    """``grid × levels`` table as contiguous bands of non-negligible probability."""
+    rows: list[tuple[int, int, tuple[float, ...]]] = []
+    for column in table.T.tolist():
+        present = [k for k, value in enumerate(column) if value > 1e-9]
+        first, last = (present[0], present[-1] + 1) if present else (0, 0)
+        rows.append((first, last, tuple(column[first:last])))
+    return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +467,13 @@ class _Tally:
     tube_balance: dict[str, int] = field(default_factory=dict)
     #: Mean and variance of the normalised likelihood (computed once, on first use).
     moments: tuple[float, float] | None = None
+    #: Per-tube model only: each answered tube's likelihood of its own ability on the grid...
+    tube_likelihoods: dict[str, tube_model.Array] = field(default_factory=dict)
+    #: ...each tube's outcome distribution given ``θ_c`` and ``P(level | θ_c)`` (on first use).
+    outcomes: list[tube_model.Array] | None = None
+    level_rows: tuple[tuple[int, int, tuple[float, ...]], ...] | None = None
+    #: Per tube position: ``tubes.levels_by_outcome`` (on first use).
+    by_outcome: dict[int, tube_model.Array] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +545,11 @@ def _normal_priors(
     return priors
 
 
+def _wide(prior: Prior) -> float:
+    """Weight of the wide competence spread in a prior (0 with one spread only)."""
+    return prior[1][0] if len(prior) == 2 else 0.0
+
+
 def _entropy(masses: Sequence[float], total: float) -> float:
     if total <= 0.0:
         return 0.0
@@ -437,11 +573,21 @@ class SocleAlgorithm:
             ParcoursView, OrderedDict[tuple[tuple[str, str, str], ...], list[_Tally]]
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        #: Per-tube model: each distinct challenge curve as a numpy array (as many as distinct
+        #: item parameters in the content).
+        self._arrays: dict[Curve, tube_model.Array] = {}
 
     def _model(self, view: ParcoursView) -> _Model:
         model = self._models.get(view)
         if model is None:
-            model = _build_model(view, self.settings.spread, self.settings.contamination)
+            settings = self.settings
+            model = _build_model(
+                view,
+                settings.spread,
+                settings.contamination,
+                settings.tube_abilities,
+                settings.skill_spread,
+            )
             self._models[view] = model
         return model
 
@@ -500,7 +646,24 @@ class SocleAlgorithm:
         right, wrong = self._curves_for(model, view, answer)
         ok = answer.is_correct
         factor = right if ok else wrong
-        if old.likelihood is None:
+        tube_id = view.tube_of_skill[answer.skill_id].tube.id
+        tube_likelihoods = old.tube_likelihoods
+        tubes = model.competences[index].tubes
+        if tubes is not None:
+            # One ability per tube: the answer multiplies its tube's likelihood; the
+            # competence's is the product of every answered tube's, seen through the spread.
+            kernel = tubes.kernel
+            tube_likelihoods = dict(tube_likelihoods)
+            own = np.asarray(factor)
+            previous_own = tube_likelihoods.get(tube_id)
+            if previous_own is not None:
+                own = own * previous_own
+            tube_likelihoods[tube_id] = own / own.max()
+            product = np.ones(len(model.grid))
+            for values in tube_likelihoods.values():
+                product = product * (kernel @ values)
+            likelihood = (product / product.max()).tolist()
+        elif old.likelihood is None:
             likelihood = list(factor)
         else:
             likelihood = list(map(operator.mul, old.likelihood, factor))
@@ -509,13 +672,18 @@ class SocleAlgorithm:
                 likelihood = [x / peak for x in likelihood]
         direct = dict(old.direct)
         direct[answer.skill_id] = [*direct.get(answer.skill_id, ()), (answer.challenge_id, ok)]
-        tube_id = view.tube_of_skill[answer.skill_id].tube.id
         tube_counts = dict(old.tube_counts)
         tube_counts[tube_id] = tube_counts.get(tube_id, 0) + 1
         tube_balance = dict(old.tube_balance)
         tube_balance[tube_id] = tube_balance.get(tube_id, 0) + (1 if ok else -1)
         tallies[index] = _Tally(
-            likelihood, old.count + 1, old.right + ok, direct, tube_counts, tube_balance
+            likelihood,
+            old.count + 1,
+            old.right + ok,
+            direct,
+            tube_counts,
+            tube_balance,
+            tube_likelihoods=tube_likelihoods,
         )
 
     def _priors(self, grid: Sequence[float], tallies: Sequence[_Tally]) -> list[Prior]:
@@ -597,7 +765,7 @@ class SocleAlgorithm:
         prior: Prior,
     ) -> _CompetenceState:
         """Posterior and decisions of one competence: the costly part, computed on demand."""
-        return self._settle(cm, tally, self._posterior(grid, tally, prior))
+        return self._settle(cm, tally, self._posterior(grid, tally, prior), _wide(prior))
 
     def _posterior(self, grid: Sequence[float], tally: _Tally, prior: Prior) -> list[float]:
         """Normalised posterior of ``θ`` on the grid."""
@@ -625,7 +793,7 @@ class SocleAlgorithm:
         return [self._state(model.grid, cm, tally, prior) for cm, tally, prior in prepared]
 
     def _settle(
-        self, cm: _CompetenceModel, tally: _Tally, posterior: list[float]
+        self, cm: _CompetenceModel, tally: _Tally, posterior: list[float], wide: float = 0.0
     ) -> _CompetenceState:
         """Decide every skill so that the reported level is the most probable one.
 
@@ -634,8 +802,9 @@ class SocleAlgorithm:
         reach the most probable level — as close as possible to the plain ``P ≥ 0.5`` rule.
         """
         tail = _tail(posterior)
-        masses = _level_masses(cm, posterior)
+        masses = _level_masses(cm, posterior, tally)
         mode = cm.levels[max(range(len(masses)), key=masses.__getitem__)]
+        mastery = None if cm.tubes is None else _tube_mastery(cm.tubes, tally, posterior)
         decisions: dict[str, tuple[bool, str | None]] = {}
         conflicts: list[tuple[float, str]] = []
         points = 0
@@ -643,7 +812,7 @@ class SocleAlgorithm:
         direct = tally.direct
         balance = tally.tube_balance
         for sid, start, weight, tube_id, level in cm.rows:
-            p_mastered = tail[start]
+            p_mastered = tail[start] if mastery is None else mastery[sid]
             outcomes = direct.get(sid)
             if outcomes:
                 validated, source = _decide_direct(outcomes, p_mastered)
@@ -679,21 +848,35 @@ class SocleAlgorithm:
             level=level,
             confidence=confidence,
             conflicts=tuple(cm.skills[sid] for _, sid in sorted(conflicts)),
-            done=self._done(cm, tally, masses, level),
+            done=self._done(cm, tally, masses, level, wide),
         )
 
-    def _done(
-        self, cm: _CompetenceModel, tally: _Tally, masses: Sequence[float], level: int
-    ) -> bool:
-        """The stopping rule of one competence, given its reported level."""
+    def _max_answers(self, wide: float) -> int:
         settings = self.settings
-        if tally.count >= settings.max_per_competence:
+        return settings.uneven_max_per_competence if wide >= 0.5 else settings.max_per_competence
+
+    def _done(
+        self,
+        cm: _CompetenceModel,
+        tally: _Tally,
+        masses: Sequence[float],
+        level: int,
+        wide: float = 0.0,
+    ) -> bool:
+        """The stopping rule of one competence, given its reported level.
+
+        ``wide``: the weight of the wide competence spread in this agent's prior; the
+        within-one threshold moves from ``within_one`` towards ``uneven_within_one`` with it.
+        """
+        settings = self.settings
+        if tally.count >= self._max_answers(wide):
             return True
         if tally.count < settings.min_per_competence or level not in cm.levels:
             return False
         index = cm.levels.index(level)
         near = sum(masses[max(0, index - 1) : index + 2])
-        return masses[index] >= settings.confidence and near >= settings.within_one
+        within_one = settings.within_one + wide * (settings.uneven_within_one - settings.within_one)
+        return masses[index] >= settings.confidence and near >= within_one
 
     @staticmethod
     def _reported_level(
@@ -709,11 +892,18 @@ class SocleAlgorithm:
         mode = cm.levels[max(range(len(masses)), key=masses.__getitem__)]
         points = 0
         free = cm.total_points
+        mastery: dict[str, float] | None = None
         for sid, outcomes in tally.direct.items():
             start, weight = cm.row_of[sid]
             free -= weight
             statuses = {ok for _, ok in outcomes}
-            validated = outcomes[0][1] if len(statuses) == 1 else sum(posterior[start:]) >= 0.5
+            if len(statuses) == 1:
+                validated = outcomes[0][1]
+            elif cm.tubes is None:
+                validated = sum(posterior[start:]) >= 0.5
+            else:
+                mastery = mastery or _tube_mastery(cm.tubes, tally, posterior)
+                validated = mastery[sid] >= 0.5
             if validated:
                 points += weight
         unit, cap = cm.level_unit, cm.target.max_level
@@ -780,6 +970,7 @@ class SocleAlgorithm:
         rng: random.Random,
         *,
         seen: Collection[str] = frozenset(),
+        exposure: Mapping[str, float] | None = None,
     ) -> Challenge | None:
         """The most informative challenge of the least-measured open competence."""
         asked = {answer.challenge_id for answer in answers}
@@ -787,8 +978,8 @@ class SocleAlgorithm:
         model, prepared = self._prepare(view, answers)
         askable = sorted(
             (tally.count, index)
-            for index, (cm, tally, _) in enumerate(prepared)
-            if tally.count < settings.max_per_competence
+            for index, (cm, tally, prior) in enumerate(prepared)
+            if tally.count < self._max_answers(_wide(prior))
             and any(item.challenge.id not in asked for item in cm.items)
         )
         # Visit competences by number of answers: the first group with an open competence is
@@ -804,11 +995,17 @@ class SocleAlgorithm:
                 if count >= settings.min_per_competence:
                     # Only the reported level is needed to know whether a competence is done;
                     # every skill is decided only for the competence that gets the challenge.
-                    masses = _level_masses(cm, posterior)
+                    masses = _level_masses(cm, posterior, tally)
                     level = self._reported_level(cm, tally, posterior, masses)
-                    if self._done(cm, tally, masses, level):
+                    if self._done(cm, tally, masses, level, _wide(prior)):
                         continue
-                return self._choose(self._settle(cm, tally, posterior), asked, seen, rng)
+                return self._choose(
+                    self._settle(cm, tally, posterior, _wide(prior)),
+                    asked,
+                    seen,
+                    rng,
+                    exposure=exposure,
+                )
         return None
 
     def _choose(
@@ -817,8 +1014,15 @@ class SocleAlgorithm:
         asked: Collection[str],
         seen: Collection[str],
         rng: random.Random,
+        *,
+        exposure: Mapping[str, float] | None = None,
     ) -> Challenge:
         available = self._available(state, asked)
+        if exposure:
+            # Exposure control: challenges shown to too many agents only when nothing else.
+            limit = self.settings.max_exposure
+            rare = [item for item in available if exposure.get(item.challenge.id, 0.0) <= limit]
+            available = rare or available
         if state.conflicts and state.mode != state.level:
             # A surprising answer (slip or lucky guess) moves the reported level away from the
             # most probable one: ask that skill again with another challenge, if it has one.
@@ -829,6 +1033,16 @@ class SocleAlgorithm:
                     assert chosen is not None
                     return chosen
         posterior = state.posterior
+        if len(available) > self.settings.window_above:
+            # Deep banks: challenges far outside the ability's plausible range tell almost
+            # nothing; only those within half a level of the posterior's central 96 % are
+            # scored (all, if none is).
+            tail = _tail(posterior)
+            low = next(i for i, mass in enumerate(tail) if mass < 0.98) - 1
+            high = next(i for i, mass in enumerate(tail) if mass < 0.02)
+            reach = round(0.5 / GRID_STEP)
+            near = [item for item in available if low - reach <= item.centre <= high + reach]
+            available = near or available
         cm = state.model
         masses = state.level_masses
         entropy_now = _entropy(masses, 1.0)
@@ -836,9 +1050,11 @@ class SocleAlgorithm:
         least = min(tube_counts.get(t.tube.id, 0) for t in cm.target.tubes)
         settings = self.settings
         gains: dict[int, float] = {}
+        if cm.tubes is not None:
+            gains = self._tube_gains(cm.tubes, state, available, entropy_now)
         scored: list[tuple[float, _Item]] = []
         for item in available:
-            gain = gains.get(id(item.curve))
+            gain = gains.get(id(item.curve) if cm.tubes is None else id(item))
             if gain is None:
                 ok_weights = list(map(operator.mul, posterior, item.curve))
                 p_ok = sum(ok_weights)
@@ -862,16 +1078,91 @@ class SocleAlgorithm:
         )
         return rng.choice(top).challenge
 
+    def _tube_gains(
+        self,
+        ct: tube_model.CompetenceTubes,
+        state: _CompetenceState,
+        available: Sequence[_Item],
+        entropy_now: float,
+    ) -> dict[int, float]:
+        """Per-tube model: expected entropy reduction of the level, per ``id(item)``.
+
+        One vectorised computation per tube, over its distinct challenge curves.
+        """
+        tally = state.tally
+        outcomes = _tube_outcomes(ct, tally) if tally.count else [t.prior for t in ct.tubes]
+        posterior = np.asarray(state.posterior)
+        by_tube: dict[str, list[_Item]] = {}
+        for item in available:
+            by_tube.setdefault(item.tube_id, []).append(item)
+        gains: dict[int, float] = {}
+        arrays = self._arrays
+        for tube_id, group in by_tube.items():
+            curves: dict[int, tube_model.Array] = {}
+            for item in group:
+                key = id(item.curve)
+                if key not in curves:
+                    array = arrays.get(item.curve)
+                    if array is None:
+                        array = arrays[item.curve] = np.asarray(item.curve)
+                    curves[key] = array
+            position = ct.position[tube_id]
+            by_outcome = (
+                tally.by_outcome.get(position) if tally.count else ct.prior_by_outcome[position]
+            )
+            if by_outcome is None:
+                by_outcome = tally.by_outcome[position] = tube_model.levels_by_outcome(
+                    ct, outcomes, position
+                )
+            expected = tube_model.expected_entropies(
+                ct,
+                posterior,
+                by_outcome,
+                position,
+                likelihood=tally.tube_likelihoods.get(tube_id),
+                curves=np.stack(list(curves.values())),
+            ).tolist()
+            gain_of = {
+                key: max(0.0, entropy_now - value)
+                for key, value in zip(curves, expected, strict=True)
+            }
+            for item in group:
+                gains[id(item)] = gain_of[id(item.curve)]
+        return gains
+
+    def settled(self, view: ParcoursView, answers: Sequence[Answer]) -> list[tuple[int, bool]]:
+        """Per competence: its number of answers, and whether it is finished (done, or no
+        challenge left) — what ``estimates`` says, for the progress line, at a fraction of
+        the cost: a posterior only for competences between the minimum and the maximum
+        number of answers, and their level without deciding every skill (as
+        ``next_challenge`` does)."""
+        asked = {answer.challenge_id for answer in answers}
+        model, prepared = self._prepare(view, answers)
+        minimum = self.settings.min_per_competence
+        found: list[tuple[int, bool]] = []
+        for cm, tally, prior in prepared:
+            wide = _wide(prior)
+            if tally.count >= self._max_answers(wide) or all(
+                item.challenge.id in asked for item in cm.items
+            ):
+                finished = True
+            elif tally.count < minimum:
+                finished = False
+            else:
+                posterior = self._posterior(model.grid, tally, prior)
+                masses = _level_masses(cm, posterior, tally)
+                level = self._reported_level(cm, tally, posterior, masses)
+                finished = self._done(cm, tally, masses, level, wide)
+            found.append((tally.count, finished))
+        return found
+
     def progress(self, view: ParcoursView, answers: Sequence[Answer]) -> int:
         """Mean over competences of: 1 when done, else answers / maximum per competence."""
-        asked = {answer.challenge_id for answer in answers}
-        states = self._states(view, answers)
-        if not states:
+        settled = self.settled(view, answers)
+        if not settled:
             return 100
         shares = [
-            1.0
-            if self._finished(state, asked)
-            else min(0.9, state.tally.count / self.settings.max_per_competence)
-            for state in states
+            1.0 if finished else min(0.9, count / self.settings.max_per_competence)
+            for count, finished in settled
         ]
         return round(100 * sum(shares) / len(shares))
