@@ -46,6 +46,7 @@ from lti_tool.domain.framework import Text as ContentText
 from lti_tool.domain.scoring import AssessmentResult
 from lti_tool.domain.target import parcours_view
 from lti_tool.models import AnswerRecord, Attempt, Launch
+from lti_tool.player.service import answer_rows
 from xapi import builders as xb
 from xapi.outbox import enqueue, outbox_table
 
@@ -197,7 +198,7 @@ def moments(attempt: Attempt) -> list[datetime]:
     """Every recorded moment of an attempt: start, each challenge served and answered, the
     challenge on screen (served, timer started), the end."""
     found = [_utc(attempt.started_at)]
-    for record in attempt.answers:
+    for record in answer_rows(attempt):
         found.extend((_utc(record.served_at), _utc(record.answered_at)))
     for extra in (attempt.current_served_at, attempt.timer_started_at, attempt.finished_at):
         if extra is not None:
@@ -234,6 +235,8 @@ class XapiEvents:
         self.options = options or XapiOptions()
         self.idle = timedelta(seconds=self.options.idle_seconds)
         self.abandon = timedelta(seconds=self.options.abandon_seconds)
+        # challenge id -> (the content's challenge, its xAPI value); dict writes are atomic
+        self._challenges: dict[str, tuple[Challenge, xb.Challenge]] = {}
 
     def _builder(self, launch: Launch) -> xb.StatementBuilder:
         return xb.StatementBuilder(
@@ -285,7 +288,17 @@ class XapiEvents:
         return xb.Competence(code=code, title=cast(xb.Text, _text(competence.title)))
 
     def challenge(self, challenge: Challenge) -> xb.Challenge:
-        """A content challenge as the builders' plain value: short name, plain instruction."""
+        """A content challenge as the builders' plain value: short name, plain instruction.
+
+        Built once per challenge (Markdown parsed to plain text: a tenth of an answer's
+        time otherwise); the content does not change while the tool runs."""
+        found = self._challenges.get(challenge.id)
+        if found is None or found[0] is not challenge:
+            found = (challenge, self._build_challenge(challenge))
+            self._challenges[challenge.id] = found
+        return found[1]
+
+    def _build_challenge(self, challenge: Challenge) -> xb.Challenge:
         instruction = cast(xb.Text, _plain(challenge.instruction))
         name = xb.Text(
             short_name(instruction.fr), short_name(instruction.en) if instruction.en else None
@@ -351,7 +364,7 @@ class XapiEvents:
         enqueue(session, [statement], self._lrs(launch))
 
     def progressed(self, session: Session, attempt: Attempt, launch: Launch, progress: int) -> None:
-        last = max((_utc(r.answered_at) for r in attempt.answers), default=None)
+        last = max((_utc(r.answered_at) for r in answer_rows(attempt)), default=None)
         statement = self._builder(launch).progressed(
             self._attempt(attempt, launch),
             answers_count=attempt.answer_count,
@@ -364,7 +377,7 @@ class XapiEvents:
         self, session: Session, attempt: Attempt, launch: Launch, result: AssessmentResult
     ) -> None:
         finished = _utc(attempt.finished_at)
-        last = max((_utc(r.answered_at) for r in attempt.answers), default=finished)
+        last = max((_utc(r.answered_at) for r in answer_rows(attempt)), default=finished)
         outcome = xb.Outcome(
             mastery=float(result.mastery),
             duration=time_on_task(moments(attempt), self.idle),
@@ -383,7 +396,7 @@ class XapiEvents:
         reads them (the same call as ``Player.assess``)."""
         view = parcours_view(self.content, attempt.parcours_id)
         answers = [
-            Answer(r.challenge_id, r.skill_id, AnswerStatus(r.status)) for r in attempt.answers
+            Answer(r.challenge_id, r.skill_id, AnswerStatus(r.status)) for r in answer_rows(attempt)
         ]
         elements = get_algorithm(attempt.algorithm).knowledge_elements(view, answers)
         latest: dict[str, KnowledgeElement] = {}

@@ -8,19 +8,37 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask_babel import format_decimal
+from babel.numbers import format_decimal as babel_format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from lti_tool.content_store import ParcoursSummary
+from lti_tool.domain.adaptive import get_algorithm
 from lti_tool.domain.answers import AnswerStatus
-from lti_tool.domain.framework import Challenge, ChallengeType, Content, Skill, Tutorial
+from lti_tool.domain.framework import (
+    Challenge,
+    ChallengeType,
+    Content,
+    DependentSolution,
+    FieldsSolution,
+    MultipleChoiceSolution,
+    NumberSolution,
+    SingleChoiceSolution,
+    Skill,
+    TextSolution,
+    Tutorial,
+)
+from lti_tool.domain.outlook import Outlook, outlook
+from lti_tool.domain.scoring import FEELING_BANDS, POINTS_PER_LEVEL
+from lti_tool.domain.target import parcours_view
 from lti_tool.models import AnswerRecord, Attempt, Launch
+from lti_tool.pages import socle
+from lti_tool.player import service as player_service
 from lti_tool.player.markdown import render, render_inline
 from lti_tool.player.radar import Axis, radar_svg
 from lti_tool.player.service import CHECKPOINT_EVERY, Served
-from lti_tool.web import socle
 
 # Lazy: marked here for extraction, translated when a page shows them (the launch's language).
 FORMAT_LABELS = {
@@ -77,9 +95,23 @@ def human_size(size: int) -> str:
 @dataclass(frozen=True)
 class FileLink:
     url_name: str
+    #: What the link says: the file's name as a phrase (« Inscriptions ateliers mediatheque »).
+    title: str
+    #: The name the file is saved under.
     name: str
     size: str
     format: str
+
+
+def file_title(name: str) -> str:
+    """A readable title from an attachment's file name: ``a1-export-aides-ccas.csv`` →
+    « Export aides ccas » (the authoring prefix ``a1-`` and the extension dropped)."""
+    stem = Path(name).stem
+    words = [w for w in stem.replace("_", "-").split("-") if w]
+    if len(words) > 1 and len(words[0]) <= 3 and any(c.isdigit() for c in words[0]):
+        words = words[1:]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else name
 
 
 def attachment(path: str) -> FileLink:
@@ -88,6 +120,7 @@ def attachment(path: str) -> FileLink:
     size = file.stat().st_size if file.exists() else 0
     return FileLink(
         url_name=path.removeprefix("attachments/"),
+        title=file_title(name),
         name=name,
         size=human_size(size),
         format=str(FORMAT_LABELS.get(Path(name).suffix.lower(), Path(name).suffix.upper()[1:])),
@@ -121,8 +154,16 @@ class ChallengePage:
     illustration: tuple[str, str] | None
     timer: int | None
     deadline_ms: int | None
-    progress: int
+    #: Milliseconds left when the page was made (the countdown runs from the page's load,
+    #: so a device whose clock is wrong still counts the right time).
+    remaining_ms: int | None
     hint: Markup | None
+    #: Position in the current step: « 3 / 5 avant le point d'étape ».
+    step_position: int
+    step_size: int
+    outlook: Outlook | None
+    #: Language of the challenge's text (French content in an English page: RGAA 8.7).
+    lang: str
 
 
 def challenge_page(attempt: Attempt, served: Served, locale: str) -> ChallengePage:
@@ -131,10 +172,12 @@ def challenge_page(attempt: Attempt, served: Served, locale: str) -> ChallengePa
         Proposal(str(index), render_inline(challenge.proposals[index - 1].get(locale)))
         for index in served.proposal_order
     )
-    deadline = None
-    if challenge.timer and served.timer_started_at is not None:
-        end = served.timer_started_at + timedelta(seconds=challenge.timer)
+    deadline = remaining = None
+    limit = served.time_limit
+    if limit and served.timer_started_at is not None:
+        end = served.timer_started_at + timedelta(seconds=limit)
         deadline = int(end.timestamp() * 1000)
+        remaining = max(0, int((end - player_service.utcnow()).total_seconds() * 1000))
     illustration = None
     if challenge.illustration is not None:
         illustration = (
@@ -152,11 +195,83 @@ def challenge_page(attempt: Attempt, served: Served, locale: str) -> ChallengePa
         placeholder=challenge.placeholder.get(locale) if challenge.placeholder else "",
         attachments=tuple(attachment(a) for a in challenge.attachments),
         illustration=illustration,
-        timer=challenge.timer,
+        timer=limit,
         deadline_ms=deadline,
-        progress=served.progress,
+        remaining_ms=remaining,
         hint=render(challenge.hint.get(locale)) if challenge.hint else None,
+        step_position=(served.seq - 1) % CHECKPOINT_EVERY + 1,
+        step_size=CHECKPOINT_EVERY,
+        outlook=attempt_outlook(attempt),
+        lang=challenge.instruction.language(locale),
     )
+
+
+#: Outlook per (attempt, number of answers, algorithm): computed once however often the
+#: challenge page is shown again (reloads, resumes).
+_OUTLOOKS = player_service.LruCache(20_000)
+
+
+def attempt_outlook(attempt: Attempt) -> Outlook | None:
+    key = (attempt.id, attempt.answer_count, attempt.algorithm)
+    cached = _OUTLOOKS.get(key)
+    if cached is not None:
+        return cached if isinstance(cached, Outlook) else None
+    found = outlook(
+        get_algorithm(attempt.algorithm),
+        parcours_view(content(), attempt.parcours_id),
+        player_service.Player.answers(attempt),
+    )
+    _OUTLOOKS.put(key, found if found is not None else False)
+    return found
+
+
+def number_answer(solution: NumberSolution) -> str:
+    """A number answer as the content writes it: French digits and the content's unit
+    (« 1 200 Mo »), in an English page too — it is shown as content, marked ``lang``."""
+    number = babel_format_decimal(solution.accepted[0], locale="fr_FR")
+    unit = solution.unit_symbol
+    return f"{number} {unit}" if unit else number
+
+
+def expected_answer(challenge: Challenge, locale: str) -> list[Markup]:
+    """The right answer(s) as the agent would give them, one item per line.
+
+    Text answers show their first accepted spelling (the author's reference form); a number
+    shows its unit; a ``qrocm-dep`` says how many of the accepted answers were expected.
+    """
+    solution = challenge.solution
+    if isinstance(solution, SingleChoiceSolution):
+        return [render_inline(challenge.proposals[solution.index - 1].get(locale))]
+    if isinstance(solution, MultipleChoiceSolution):
+        return [
+            render_inline(challenge.proposals[i - 1].get(locale)) for i in sorted(solution.indexes)
+        ]
+    if isinstance(solution, TextSolution):
+        return [Markup.escape(solution.accepted[0])] if solution.accepted else []
+    if isinstance(solution, NumberSolution):
+        if not solution.accepted:
+            return []
+        return [Markup.escape(number_answer(solution))]
+    if isinstance(solution, FieldsSolution):
+        labels = {f.key: f.label.get(locale) for f in challenge.fields}
+        return [
+            Markup.escape(_("%(label)s : %(value)s", label=labels.get(key, key), value=values[0]))
+            for key, values in solution.accepted
+            if values
+        ]
+    if isinstance(solution, DependentSolution):
+        accepted = [group[0] for group in solution.groups if group]
+        return [
+            Markup.escape(
+                ngettext(
+                    "%(num)s réponse parmi : %(list)s",
+                    "%(num)s réponses parmi : %(list)s",
+                    solution.expected,
+                    list=" ; ".join(accepted),
+                )
+            )
+        ]
+    return []
 
 
 @dataclass(frozen=True)
@@ -168,6 +283,7 @@ class TutorialView:
     source: str
     url: str | None
     body: Markup | None
+    lang: str = "fr"
 
 
 def tutorial_view(tutorial: Tutorial, locale: str) -> TutorialView:
@@ -179,6 +295,7 @@ def tutorial_view(tutorial: Tutorial, locale: str) -> TutorialView:
         source=tutorial.source or "",
         url=tutorial.url,
         body=render(tutorial.body.get(locale)) if tutorial.body else None,
+        lang=tutorial.title.language(locale),
     )
 
 
@@ -219,6 +336,8 @@ class FeedbackPage:
     status: str
     instruction: Markup
     answer_text: str
+    expected: list[Markup]
+    lang: str
     skill: Skill
     skill_text: str
     succeed: list[TutorialView]
@@ -236,6 +355,8 @@ def feedback_page(attempt: Attempt, record: AnswerRecord, locale: str) -> Feedba
         status=record.status,
         instruction=render(challenge.instruction.get(locale)),
         answer_text=_answer_text(challenge, record, locale),
+        expected=expected_answer(challenge, locale) if failed else [],
+        lang=challenge.instruction.language(locale),
         skill=skill,
         skill_text=skill.description.get(locale),
         succeed=succeed,
@@ -249,12 +370,13 @@ class CheckpointLine:
     competence: str
     skill: str
     status: str
+    lang: str = "fr"
 
 
 def checkpoint_page(attempt: Attempt, upto: int, locale: str) -> dict[str, Any]:
     data = content()
     lines = []
-    for record in attempt.answers:
+    for record in player_service.answer_rows(attempt):
         if upto - CHECKPOINT_EVERY < record.seq <= upto:
             skill = data.skills[record.skill_id]
             competence = data.competences[skill.competence_code]
@@ -264,6 +386,7 @@ def checkpoint_page(attempt: Attempt, upto: int, locale: str) -> dict[str, Any]:
                     f"{competence.code} {competence.title.get(locale)}",
                     skill.description.get(locale),
                     record.status,
+                    skill.description.language(locale),
                 )
             )
     ok = sum(1 for line in lines if line.status == AnswerStatus.OK)
@@ -275,6 +398,8 @@ class CompetenceLine:
     code: str
     title: str
     area: str
+    area_code: str
+    short: str
     level: int
     max_level: int
     descriptor: str
@@ -287,10 +412,8 @@ class CompetenceLine:
 
 
 def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> dict[str, Any]:
-    from lti_tool.player.views import player
-
     data = content()
-    result = player().assess(attempt)
+    result = socle().player.assess(attempt)
     areas_by_code = {a.code: a for a in data.areas}
     gaps = {g.competence_code: g for g in result.profile_gaps}
     lines: list[CompetenceLine] = []
@@ -301,6 +424,8 @@ def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> di
             code=outcome.code,
             title=competence.title.get(locale),
             area=areas_by_code[competence.area_code].title.get(locale),
+            area_code=competence.area_code,
+            short=competence.label.get(locale),
             level=outcome.level,
             max_level=outcome.max_level,
             descriptor=descriptor.get(locale) if descriptor else _("Pas encore de niveau acquis"),
@@ -315,7 +440,9 @@ def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> di
 
     # Tutorials for the skills the agent failed, grouped by competence, each once.
     by_code = {line.code: line for line in lines}
-    answers_failed = {r.skill_id for r in attempt.answers if r.status != AnswerStatus.OK}
+    answers_failed = {
+        r.skill_id for r in player_service.answer_rows(attempt) if r.status != AnswerStatus.OK
+    }
     seen: set[str] = set()
     for skill_id in sorted(answers_failed, key=lambda s: (data.skills[s].level, s)):
         skill = data.skills[skill_id]
@@ -335,7 +462,7 @@ def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> di
             if feeling is None or not measured:
                 continue
             average = sum(measured) / len(measured)
-            expected_band = {1: (0, 1), 2: (1, 2), 3: (2, 4), 4: (4, 8)}[feeling]
+            expected_band = FEELING_BANDS[feeling]
             if average < expected_band[0]:
                 verdict = _("Le parcours mesure un niveau plus bas que votre ressenti.")
             elif average > expected_band[1]:
@@ -352,12 +479,28 @@ def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> di
             )
 
     scale = max((line.max_level for line in lines), default=0)
+    with_profile = any(line.expected is not None for line in lines)
     chart = radar_svg(
-        [Axis(line.code, line.title, line.level) for line in lines],
+        [
+            Axis(
+                line.code,
+                line.short,
+                line.level,
+                int(line.area_code) if line.area_code.isdigit() else 0,
+                line.expected,
+            )
+            for line in lines
+        ],
         scale,
-        title=_("Niveau atteint par compétence"),
+        title=_("Niveau atteint par compétence")
+        + (" " + _("et niveau attendu (pointillés)") if with_profile else ""),
         description="; ".join(
             _("%(label)s : %(value)s", label=f"{line.code} {line.title}", value=line.level)
+            + (
+                " " + _("(attendu : %(expected)s)", expected=line.expected)
+                if line.expected is not None
+                else ""
+            )
             for line in lines
         ),
     )
@@ -389,4 +532,36 @@ def results_page(attempt: Attempt, locale: str, retry_at: datetime | None) -> di
         "feelings": feelings,
         "retry_at": retry_at,
         "answer_count": attempt.answer_count,
+        "scale": scale,
+        "max_score": sum(line.max_level for line in lines) * POINTS_PER_LEVEL,
+        "points_per_level": POINTS_PER_LEVEL,
+        "priorities": priorities(lines),
+        "areas": [
+            {"code": a.code, "title": a.title.get(locale)}
+            for a in data.areas
+            if any(line.area_code == a.code for line in lines)
+        ],
     }
+
+
+#: How many competences the summary puts forward.
+PRIORITY_COUNT = 3
+
+
+def priorities(lines: list[CompetenceLine]) -> list[CompetenceLine]:
+    """The competences to work on first: below the job family's expected level first (the
+    widest gap first), then the lowest levels relative to what the parcours measures; only
+    where there is something to gain (a gap, or failed answers with their tutorials)."""
+
+    def key(line: CompetenceLine) -> tuple[int, float, str]:
+        gap = min(line.gap, 0) if line.gap is not None else 0
+        room = line.level / line.max_level if line.max_level else 1.0
+        return (gap, room, line.code)
+
+    candidates = [
+        line
+        for line in lines
+        if (line.gap is not None and line.gap < 0)
+        or (line.tutorials and line.level < line.max_level)
+    ]
+    return sorted(candidates, key=key)[:PRIORITY_COUNT]

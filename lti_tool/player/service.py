@@ -12,28 +12,35 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, bindparam, event, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from lti_tool.domain.adaptive import attempt_rng, get_algorithm
 from lti_tool.domain.answers import Answer, AnswerStatus
-from lti_tool.domain.checking import AnswerResult, check_answer
+from lti_tool.domain.checking import AnswerResult, check_answer, is_blank_answer
 from lti_tool.domain.framework import Challenge, ChallengeType, Content
 from lti_tool.domain.scoring import AssessmentResult, score
 from lti_tool.domain.target import ParcoursView, parcours_view
 from lti_tool.lti.roles import TEACHER
 from lti_tool.models import AnswerRecord, Attempt, Launch
+from lti_tool.player.exposure import ExposureCounter
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 5
 TIMER_GRACE_SECONDS = 5
+#: How early a page may say its countdown ran out (its clock started a little after ours).
+TIMEOUT_CLAIM_TOLERANCE_SECONDS = 3
+#: Extended time an agent may choose on the start page (« temps majoré », RGAA 13.1).
+TIME_FACTORS = (1.0, 1.5, 2.0)
 MAX_STORED_ANSWER = 2000
 
 
@@ -82,6 +89,99 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class AnswerRow(NamedTuple):
+    """What the player reads of a recorded answer on its pages: plain values."""
+
+    seq: int
+    challenge_id: str
+    skill_id: str
+    status: str
+    served_at: datetime
+    answered_at: datetime
+
+
+_ROW_COLUMNS = (
+    AnswerRecord.seq,
+    AnswerRecord.challenge_id,
+    AnswerRecord.skill_id,
+    AnswerRecord.status,
+    AnswerRecord.served_at,
+    AnswerRecord.answered_at,
+)
+#: Where an attempt keeps its answers as rows (an instance attribute the ORM does not map).
+_ROWS = "_socle_answer_rows"
+
+# The request path's queries, built once and executed with their parameters: building a
+# statement costs about as much as running it.
+_ANSWER_ROWS = (
+    select(*_ROW_COLUMNS)
+    .where(AnswerRecord.attempt_id == bindparam("attempt_id"))
+    .order_by(AnswerRecord.seq)
+)
+_ANSWER_RECORD = select(AnswerRecord).where(
+    AnswerRecord.attempt_id == bindparam("attempt_id"), AnswerRecord.seq == bindparam("seq")
+)
+_AGENT_ATTEMPTS = (
+    select(Attempt)
+    .where(Attempt.resource_link_pk == bindparam("link_pk"))
+    .where(Attempt.user_pk == bindparam("user_pk"), Attempt.preview.is_(False))
+    .order_by(Attempt.number.desc())
+)
+_PREVIEW_ATTEMPTS = (
+    select(Attempt)
+    .where(Attempt.resource_link_pk == bindparam("link_pk"))
+    .where(Attempt.launch_id == bindparam("launch_id"), Attempt.preview.is_(True))
+    .order_by(Attempt.number.desc())
+)
+
+
+def answer_rows(attempt: Attempt) -> list[AnswerRow]:
+    """The attempt's answers in order, as plain rows.
+
+    One query of six columns the first time a request asks: turning ~50 answers into ORM
+    objects (identity map, JSON response) on every page was half of its time. The rows are
+    then kept on the attempt for as long as the ORM would keep a loaded ``answers``: until
+    the attempt is expired (a rollback, a refresh). Answers already loaded as objects (the
+    reports, the background sweep) are read as they are. A page that shows or changes one
+    answer loads that one as an object (``answer_record``).
+    """
+    found: list[AnswerRow] | None = attempt.__dict__.get(_ROWS)
+    if found is not None:
+        return found
+    if "answers" in attempt.__dict__:  # loaded as objects: not cached, it may still grow
+        return [
+            AnswerRow(r.seq, r.challenge_id, r.skill_id, r.status, r.served_at, r.answered_at)
+            for r in attempt.answers
+        ]
+    session = object_session(attempt)
+    rows: list[AnswerRow] = []
+    if session is not None and attempt.id is not None:
+        found_rows = session.execute(_ANSWER_ROWS, {"attempt_id": attempt.id})
+        rows = [AnswerRow(*row) for row in found_rows]
+    attempt.__dict__[_ROWS] = rows
+    return rows
+
+
+def answer_record(session: Session, attempt: Attempt, seq: int | None) -> AnswerRecord | None:
+    """The answer ``seq`` of the attempt as an object (its response, to show or return)."""
+    if seq is None or not 1 <= seq <= attempt.answer_count:  # answers are numbered 1..count
+        return None
+    if "answers" in attempt.__dict__:
+        return next((r for r in attempt.answers if r.seq == seq), None)
+    return session.scalars(_ANSWER_RECORD, {"attempt_id": attempt.id, "seq": seq}).one_or_none()
+
+
+@event.listens_for(Attempt, "expire")
+def _forget_rows(attempt: Attempt, names: Any) -> None:
+    if names is None or "answers" in names or "answer_count" in names:
+        attempt.__dict__.pop(_ROWS, None)
+
+
+@event.listens_for(Attempt, "refresh")
+def _forget_rows_on_refresh(attempt: Attempt, _context: Any, names: Any) -> None:
+    _forget_rows(attempt, names)
+
+
 def recordable(attempt: Attempt) -> bool:
     """Whether the attempt's events reach the LRS and the gradebook."""
     return not attempt.preview and attempt.user_pk is not None
@@ -95,7 +195,16 @@ class Served:
     seq: int
     proposal_order: tuple[int, ...]
     timer_started_at: datetime | None
-    progress: int
+    #: Seconds this agent has for a timed challenge (its timer × the attempt's extended time).
+    time_limit: int | None = None
+
+
+def time_limit(attempt: Attempt, challenge: Challenge) -> int | None:
+    """The seconds the agent has for ``challenge``, extended time included."""
+    if not challenge.timer:
+        return None
+    factor = attempt.time_factor if attempt.time_factor in TIME_FACTORS else 1.0
+    return round(challenge.timer * factor)
 
 
 class Player:
@@ -105,6 +214,7 @@ class Player:
         self.content = content
         self.events = events
         self.retry_delay = timedelta(seconds=retry_delay)
+        self.exposure = ExposureCounter()
 
     # --- reading -----------------------------------------------------------------------
     def view(self, attempt: Attempt) -> ParcoursView:
@@ -112,18 +222,34 @@ class Player:
 
     @staticmethod
     def answers(attempt: Attempt) -> list[Answer]:
-        return [Answer(r.challenge_id, r.skill_id, AnswerStatus(r.status)) for r in attempt.answers]
+        return [
+            Answer(r.challenge_id, r.skill_id, AnswerStatus(r.status)) for r in answer_rows(attempt)
+        ]
 
     def attempts_of(self, session: Session, launch: Launch) -> list[Attempt]:
-        """The attempts this launch may see, newest first."""
+        """The attempts this launch may see, newest first.
+
+        One query, made once per transaction: a POST reads them to check its token and again
+        to act. Their answers are read when asked (``answer_rows``), as plain rows.
+        """
         link = launch.resource_link
         assert link is not None
-        query = select(Attempt).where(Attempt.resource_link_pk == link.id)
+        memo_key = (_ATTEMPTS_MEMO, launch.id)
+        memo = session.info.get(memo_key)
+        transaction = session.get_transaction()
+        if memo is not None and memo[0] is transaction and transaction is not None:
+            return list(memo[1])
         if launch.role == TEACHER or launch.user_pk is None:
-            query = query.where(Attempt.launch_id == launch.id, Attempt.preview.is_(True))
+            query, values = _PREVIEW_ATTEMPTS, {"link_pk": link.id, "launch_id": launch.id}
         else:
-            query = query.where(Attempt.user_pk == launch.user_pk, Attempt.preview.is_(False))
-        return list(session.scalars(query.order_by(Attempt.number.desc())))
+            query, values = _AGENT_ATTEMPTS, {"link_pk": link.id, "user_pk": launch.user_pk}
+        attempts = list(session.scalars(query, values))
+        session.info[memo_key] = (session.get_transaction(), attempts)
+        return list(attempts)
+
+    @staticmethod
+    def _forget_attempts(session: Session, launch: Launch) -> None:
+        session.info.pop((_ATTEMPTS_MEMO, launch.id), None)
 
     def current(self, session: Session, launch: Launch) -> Attempt | None:
         attempts = self.attempts_of(session, launch)
@@ -145,6 +271,7 @@ class Player:
         *,
         job_profile_id: str | None = None,
         new_attempt: bool = False,
+        time_factor: float | None = None,
     ) -> Attempt:
         """Resume the attempt in progress, or start one (the first, or a permitted retry)."""
         link = launch.resource_link
@@ -154,6 +281,8 @@ class Player:
         if current is not None and current.status == "started":
             if job_profile_id is not None and job_profile_id in self.content.job_profiles:
                 current.job_profile_id = job_profile_id
+            if time_factor in TIME_FACTORS:
+                current.time_factor = time_factor
             current.launch_id = launch.id
             return current
         if current is not None and not new_attempt:
@@ -181,9 +310,11 @@ class Player:
             seed=secrets.randbelow(2**31 - 1),
             locale=launch.locale,
             job_profile_id=job_profile_id if job_profile_id in self.content.job_profiles else None,
+            time_factor=time_factor if time_factor in TIME_FACTORS else 1.0,
             started_at=utcnow(),
         )
         session.add(attempt)
+        self._forget_attempts(session, launch)
         try:
             session.flush()
         except IntegrityError as exc:  # a concurrent start of the same attempt number
@@ -210,29 +341,63 @@ class Player:
         if recordable(attempt):
             self.events.activity(session, attempt, launch, utcnow())
         view = self.view(attempt)
-        answers = self.answers(attempt)
-        algorithm = get_algorithm(attempt.algorithm)
         challenge = None
         if attempt.current_challenge_id:
+            # Chosen by the request that recorded the last answer (``submit``), or shown
+            # already: the engine is not asked again.
             challenge = view.challenges.get(attempt.current_challenge_id)
         if challenge is None:
-            seen = self._seen_before(session, attempt)
-            challenge = algorithm.next_challenge(
-                view, answers, attempt_rng(attempt.seed, len(answers)), seen=seen
-            )
+            challenge = self._next_challenge(session, attempt, view)
             if challenge is None:
                 self.finish(session, attempt, launch)
                 return None
             attempt.current_challenge_id = challenge.id
-            attempt.current_served_at = utcnow()
+            attempt.current_served_at = None
             attempt.timer_started_at = None
+        if attempt.current_served_at is None:  # its first showing
+            attempt.current_served_at = utcnow()
         return Served(
             challenge=challenge,
             seq=attempt.answer_count + 1,
             proposal_order=self.proposal_order(attempt, challenge),
             timer_started_at=aware(attempt.timer_started_at),
-            progress=algorithm.progress(view, answers),
+            time_limit=time_limit(attempt, challenge),
         )
+
+    def _next_challenge(
+        self, session: Session, attempt: Attempt, view: ParcoursView
+    ) -> Challenge | None:
+        """The engine's choice after the attempt's answers; ``None`` when it asks no more.
+
+        Deterministic (the generator is seeded by the attempt and its number of answers):
+        whichever request asks, the choice is the same.
+        """
+        answers = self.answers(attempt)
+        algorithm = get_algorithm(attempt.algorithm)
+        seen = self._seen_before(session, attempt)
+        return algorithm.next_challenge(
+            view,
+            answers,
+            attempt_rng(attempt.seed, len(answers)),
+            seen=seen,
+            exposure=self._exposure(session, attempt),
+        )
+
+    def progress(self, attempt: Attempt, view: ParcoursView) -> int:
+        """The engine's progress (0-100) after the attempt's answers, computed once per
+        number of answers in this process (the challenge page is reloaded, resumed...)."""
+        key = (attempt.id, attempt.answer_count, attempt.algorithm)
+        found: int | None = _PROGRESS.get(key)
+        if found is None:
+            found = get_algorithm(attempt.algorithm).progress(view, self.answers(attempt))
+            _PROGRESS.put(key, found)
+        return found
+
+    def _exposure(self, session: Session, attempt: Attempt) -> Mapping[str, float] | None:
+        """Share of agents each challenge was shown to (exposure control; previews: none)."""
+        if attempt.preview:
+            return None
+        return self.exposure.shares(session, attempt.parcours_id)
 
     def _seen_before(self, session: Session, attempt: Attempt) -> frozenset[str]:
         if attempt.number <= 1 or attempt.user_pk is None:
@@ -272,17 +437,29 @@ class Player:
         seq: int,
         skipped: bool,
         answer: object,
+        timeout_claimed: bool = False,
     ) -> AnswerRecord:
         """Record the answer to the challenge being shown; returns the stored answer.
 
         A submission for an answer already recorded (same ``seq``) returns that record
-        unchanged; a submission for anything but the current challenge is refused.
+        unchanged; a submission for anything but the current challenge is refused, and so is
+        a blank one (nothing chosen, nothing typed: ``empty_answer``, nothing recorded) while
+        there is time left. On a timed challenge, an answer after the time (and its grace)
+        is recorded as timed out, and so is the page's own submission when its countdown
+        ran out (``timeout_claimed``), even blank.
         """
-        existing = next((r for r in attempt.answers if r.seq == seq), None)
+        rows = answer_rows(attempt)
+        existing = next((r for r in rows if r.seq == seq), None)
         if existing is not None:
             if existing.challenge_id != challenge_id:
                 raise PlayerError("stale_form")
-            return existing
+            found = answer_record(session, attempt, seq)
+            if found is None:
+                # Recorded by a twin request (a double click) that committed after this
+                # request read the attempt and before it read the answers: the attempt
+                # row here is older than its answers. The caller shows the twin's result.
+                raise PlayerError("stale_form")
+            return found
         if attempt.status != "started":
             raise PlayerError("attempt_finished")
         if recordable(attempt):
@@ -295,11 +472,23 @@ class Player:
             raise PlayerError("stale_form")
         now = utcnow()
         timed_out = False
-        if challenge.timer:
+        blank = not skipped and is_blank_answer(challenge, answer)
+        limit = time_limit(attempt, challenge)
+        if limit:
             started = aware(attempt.timer_started_at)
             if started is None:
                 raise PlayerError("timer_not_started")
-            timed_out = now > started + timedelta(seconds=challenge.timer + TIMER_GRACE_SECONDS)
+            elapsed = now - started
+            timed_out = (
+                elapsed > timedelta(seconds=limit + TIMER_GRACE_SECONDS)
+                or (blank and elapsed >= timedelta(seconds=limit))
+                or (
+                    timeout_claimed
+                    and elapsed >= timedelta(seconds=limit - TIMEOUT_CLAIM_TOLERANCE_SECONDS)
+                )
+            )
+        if blank and not timed_out:
+            raise PlayerError("empty_answer")
         graded: AnswerResult = check_answer(
             challenge, answer, skipped=skipped, timed_out=timed_out and not skipped
         )
@@ -313,9 +502,26 @@ class Player:
             served_at=aware(attempt.current_served_at) or now,
             answered_at=now,
         )
-        attempt.answers.append(record)
+        if "answers" in attempt.__dict__:
+            attempt.answers.append(record)
+        else:
+            session.add(record)  # the collection is not loaded: the rows stand for it
+            rows.append(
+                AnswerRow(
+                    seq,
+                    record.challenge_id,
+                    record.skill_id,
+                    record.status,
+                    record.served_at,
+                    record.answered_at,
+                )
+            )
         attempt.answer_count = seq
-        attempt.current_challenge_id = None
+        following = self._next_challenge(session, attempt, view)
+        # The next challenge is chosen now, in this transaction, while the engine's state
+        # for these answers is warm in this process; the next page shows it without asking
+        # the engine again, whichever worker serves it. Its showing time is set there.
+        attempt.current_challenge_id = following.id if following is not None else None
         attempt.current_served_at = None
         attempt.timer_started_at = None
         try:
@@ -325,9 +531,8 @@ class Player:
         if recordable(attempt):
             self.events.answered(session, attempt, launch, record, challenge)
             if seq % CHECKPOINT_EVERY == 0:
-                progress = get_algorithm(attempt.algorithm).progress(view, self.answers(attempt))
-                self.events.progressed(session, attempt, launch, progress)
-        if self._nothing_left(session, attempt, view):
+                self.events.progressed(session, attempt, launch, self.progress(attempt, view))
+        if following is None:
             # Finished by the request that recorded the last answer, so the agent who gave it
             # is the one who may start again (see lti_tool.lti.tokens: the token chain). In a
             # savepoint: should the end fail, the answer stays recorded and the next page
@@ -338,15 +543,6 @@ class Player:
             except Exception:
                 log.exception("finishing attempt %s after its last answer failed", attempt.id)
         return record
-
-    def _nothing_left(self, session: Session, attempt: Attempt, view: ParcoursView) -> bool:
-        """Whether the engine would ask nothing more (the same choice ``serve`` makes next:
-        the generator is seeded by the attempt and its number of answers)."""
-        answers = self.answers(attempt)
-        algorithm = get_algorithm(attempt.algorithm)
-        seen = self._seen_before(session, attempt)
-        rng = attempt_rng(attempt.seed, len(answers))
-        return algorithm.next_challenge(view, answers, rng, seen=seen) is None
 
     # --- finishing ---------------------------------------------------------------------
     def assess(self, attempt: Attempt) -> AssessmentResult:
@@ -393,6 +589,43 @@ class Player:
         if cast(CursorResult[Any], changed).rowcount == 1 and recordable(attempt):
             self.events.completed(session, attempt, launch, result)
         return result
+
+
+class LruCache:
+    """A small thread-safe LRU map (gunicorn threads share a process's caches)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_ATTEMPTS_MEMO = "socle.player.attempts"
+# Progress per (attempt, number of answers): an int each, a few thousand agents in flight.
+_PROGRESS = LruCache(20_000)
+
+
+def clear_process_caches() -> None:
+    """Forget what this process computed for earlier requests (benchmarks, tests)."""
+    _PROGRESS.clear()
 
 
 def _offers_grades(launch: Launch) -> bool:

@@ -14,16 +14,28 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from lti_tool.domain.answers import AnswerStatus
+from lti_tool.domain.categories import AGENT_CATEGORIES, parse_category
 from lti_tool.domain.framework import ChallengeType
+from lti_tool.lti.launch import CLAIM
 from lti_tool.lti.tokens import TOKEN_FIELD
-from lti_tool.models import Attempt, Launch
+from lti_tool.models import Attempt, ChallengeReport, Launch
+from lti_tool.observability.metrics import count_answer
+from lti_tool.pages import db_session, socle, transaction
+from lti_tool.pages.errors import render_error
+from lti_tool.pages.launch import PageError, current_launch, start_token_chain
 from lti_tool.player import presenter
-from lti_tool.player.service import CHECKPOINT_EVERY, Player, PlayerError
-from lti_tool.web import db_session, socle, transaction
-from lti_tool.web.activity import PageError, current_launch, start_token_chain
-from lti_tool.web.errors import render_error
+from lti_tool.player.service import (
+    CHECKPOINT_EVERY,
+    TIME_FACTORS,
+    Player,
+    PlayerError,
+    answer_record,
+    answer_rows,
+)
 
 bp = Blueprint("player", __name__)
 
@@ -67,6 +79,9 @@ def _player_error(exc: PlayerError) -> Response | tuple[str, int]:
     if exc.code in {"stale_form", "attempt_finished", "concurrent_start"}:
         # A resubmitted or outdated form: show where the attempt really is.
         return _go("player.play")
+    if exc.code == "empty_answer":
+        # Nothing recorded: the same challenge again, saying what to do.
+        return _go("player.play", empty=1)
     message, advice, status = MESSAGES.get(exc.code, _NOT_POSSIBLE)
     return render_error(str(message), str(advice), status, code=exc.code)
 
@@ -103,7 +118,18 @@ def learner_home(launch: Launch, summary: Any) -> str:
         attempt=attempt,
         anonymous=launch.user_pk is None,
         job_profiles=presenter.job_profiles(launch.locale),
+        time_factors=TIME_FACTORS,
+        categories=AGENT_CATEGORIES,
     )
+
+
+def _time_factor() -> float | None:
+    raw = request.form.get("time_factor", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if value in TIME_FACTORS else None
 
 
 @bp.post("/play/start")
@@ -115,7 +141,12 @@ def start() -> Response:
             launch,
             job_profile_id=request.form.get("job_profile") or None,
             new_attempt=request.form.get("new") == "1",
+            time_factor=_time_factor(),
         )
+        # Optional, declared on the start page; the training reports group by it.
+        category = parse_category(request.form.get("category"))
+        if category is not None and attempt.status == "started":
+            attempt.agent_category = category
         parcours = player().content.parcours[attempt.parcours_id]
         ask_feelings = (
             parcours.self_assessment
@@ -154,8 +185,27 @@ def play() -> str | Response:
         return _go("player.results")
     page = presenter.challenge_page(attempt, served, launch.locale)
     if served.challenge.timer and served.timer_started_at is None:
-        return render_template("player/timer_warning.html", page=page, attempt=attempt)
-    return render_template("player/challenge.html", page=page, attempt=attempt)
+        return render_template(
+            "player/timer_warning.html", page=page, attempt=attempt, confirmed=_confirmed(attempt)
+        )
+    return render_template(
+        "player/challenge.html",
+        page=page,
+        attempt=attempt,
+        confirmed=_confirmed(attempt),
+        empty=request.args.get("empty") == "1",
+        reported=request.args.get("reported") == "1",
+        report_categories=[(key, str(label)) for key, label in REPORT_CATEGORIES.items()],
+    )
+
+
+def _confirmed(attempt: Attempt) -> int | None:
+    """The number of the previous question when it was just answered right (``?ok=N``)."""
+    seq = request.args.get("ok", type=int)
+    if seq is None or seq != attempt.answer_count:
+        return None
+    record = next((r for r in answer_rows(attempt) if r.seq == seq), None)
+    return seq if record is not None and record.status == AnswerStatus.OK else None
 
 
 @bp.post("/play/timer")
@@ -204,10 +254,12 @@ def answer() -> Response:
     except ValueError:
         return _go("player.play")
     finished_now = False
+    recorded_now: str | None = None
     try:
         with transaction() as session:
             attempt = _attempt(launch)
             was_started = attempt.status == "started"
+            new_record = attempt.answer_count < seq
             challenge = player().view(attempt).challenges.get(challenge_id)
             if challenge is None:
                 raise PlayerError("stale_form")
@@ -219,29 +271,47 @@ def answer() -> Response:
                 seq=seq,
                 skipped=request.form.get("action") == "skip",
                 answer=_answer_from_form(challenge.type, [f.key for f in challenge.fields]),
+                timeout_claimed=request.form.get("action") == "timeout",
             )
             seq = record.seq
+            right = record.status == AnswerStatus.OK
             finished_now = was_started and attempt.status == "completed"
+            recorded_now = record.status if record.id is not None and new_record else None
     except PlayerError as exc:
         # The twin request of a double click may have recorded this very answer while this
         # one was running: show its feedback, as when the twin came first.
-        recorded = exc.code == "stale_form" and any(
-            r.seq == seq and r.challenge_id == challenge_id for r in _attempt(launch).answers
+        current = _attempt(launch)
+        twin = next(
+            (r for r in answer_rows(current) if r.seq == seq and r.challenge_id == challenge_id),
+            None,
         )
-        if not recorded:
+        if exc.code != "stale_form" or twin is None:
             raise
+        right = twin.status == AnswerStatus.OK
+        if right and current.status == "completed":
+            return _go("player.results", ok=seq)
+    if recorded_now is not None:
+        count_answer(recorded_now)
     if finished_now:  # this answer was the last one: its author may start again
         start_token_chain(launch)
         _start_grade_sync()
-    return _go("player.feedback", seq=seq)
+    if not right:
+        # A wrong, skipped or late answer: its page shows the expected answer and tutorials.
+        return _go("player.feedback", seq=seq)
+    # A right answer goes straight on, confirmed in one line on the next page.
+    if finished_now:
+        return _go("player.results", ok=seq)
+    if seq % CHECKPOINT_EVERY == 0:
+        return _go("player.checkpoint", upto=seq, ok=seq)
+    return _go("player.play", ok=seq)
 
 
 @bp.get("/play/feedback")
 def feedback() -> str:
     launch = _activity_launch()
     attempt = _attempt(launch)
-    seq = request.args.get("seq", type=int)
-    record = next((r for r in attempt.answers if r.seq == seq), None)
+    # The one answer shown, as an object (its response): not the attempt's other answers.
+    record = answer_record(db_session(), attempt, request.args.get("seq", type=int))
     if record is None:
         abort(404)
     page = presenter.feedback_page(attempt, record, launch.locale)
@@ -257,7 +327,13 @@ def checkpoint() -> str:
     attempt = _attempt(launch)
     upto = request.args.get("upto", type=int) or attempt.answer_count
     page = presenter.checkpoint_page(attempt, upto, launch.locale)
-    return render_template("player/checkpoint.html", page=page, attempt=attempt)
+    return render_template(
+        "player/checkpoint.html",
+        page=page,
+        attempt=attempt,
+        confirmed=_confirmed(attempt),
+        outlook=presenter.attempt_outlook(attempt) if attempt.status == "started" else None,
+    )
 
 
 @bp.get("/play/results")
@@ -268,8 +344,87 @@ def results() -> str | Response:
         return _go("player.play")
     page = presenter.results_page(attempt, launch.locale, player().can_retry(attempt))
     return render_template(
-        "player/results.html", page=page, attempt=attempt, preview=attempt.preview
+        "player/results.html",
+        page=page,
+        attempt=attempt,
+        preview=attempt.preview,
+        return_url=return_url(launch),
+        confirmed=_confirmed(attempt),
     )
+
+
+@bp.get("/play/restart")
+def restart() -> str | Response:
+    """Asks before « Recommencer »: a new attempt replaces these results on the report."""
+    launch = _activity_launch()
+    attempt = _attempt(launch)
+    if attempt.status != "completed":
+        return _go("player.play")
+    return render_template(
+        "player/restart.html",
+        attempt=attempt,
+        retry_at=player().can_retry(attempt),
+        return_url=return_url(launch),
+    )
+
+
+def return_url(launch: Launch) -> str | None:
+    """Where the LMS asked to send the agent back (``launch_presentation.return_url``).
+
+    Only an http(s) address is a link: anything else (``javascript:``…) is ignored.
+    """
+    presentation = launch.claims.get(CLAIM + "launch_presentation")
+    url = presentation.get("return_url") if isinstance(presentation, dict) else None
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")) and len(url) < 2000:
+        return url
+    return None
+
+
+#: Kinds of problem an agent can report on a challenge.
+REPORT_CATEGORIES = {
+    "answer": _l("Ma réponse est juste mais elle a été refusée"),
+    "unclear": _l("La question est ambiguë ou difficile à comprendre"),
+    "file": _l("Un fichier ou une image ne s'ouvre pas ou ne s'affiche pas"),
+    "error": _l("Il y a une erreur dans la question"),
+    "other": _l("Autre problème"),
+}
+MAX_REPORT_LENGTH = 2000
+#: Enough for every problem an agent may meet, not enough to flood the content team.
+MAX_REPORTS_PER_ATTEMPT = 20
+
+
+@bp.post("/play/report")
+def report() -> Response:
+    """« Signaler un problème » on the challenge being shown: stored for the content team."""
+    launch = _activity_launch()
+    category = request.form.get("category", "")
+    message = " ".join(request.form.get("message", "").split())[:MAX_REPORT_LENGTH]
+    with transaction() as session:
+        attempt = _attempt(launch)
+        challenge_id = request.form.get("challenge_id", "")
+        shown = {r.challenge_id for r in answer_rows(attempt)} | {attempt.current_challenge_id}
+        reports = session.scalar(
+            select(func.count())
+            .select_from(ChallengeReport)
+            .where(ChallengeReport.attempt_id == attempt.id)
+        )
+        if (
+            category not in REPORT_CATEGORIES
+            or challenge_id not in shown
+            or (reports or 0) >= MAX_REPORTS_PER_ATTEMPT
+        ):
+            return _go("player.play")
+        session.add(
+            ChallengeReport(
+                attempt_id=attempt.id,
+                challenge_id=challenge_id,
+                parcours_id=attempt.parcours_id,
+                category=category,
+                message=message,
+                locale=launch.locale,
+            )
+        )
+    return _go("player.play", reported=1)
 
 
 @bp.get("/attachments/<path:name>")

@@ -159,7 +159,10 @@ def test_forms_resubmitted_after_the_end_change_nothing(agent: Agent) -> None:
     agent.launch()
     forms: list[Page] = []
     page = agent.start()
-    while page.challenge_id:
+    while page.challenge_id or page.is_timer_warning:
+        if page.is_timer_warning:
+            page = agent.start_timer(page)
+            continue
         forms.append(page)
         agent.answer(page, "skip")
         page = agent.play()
@@ -204,11 +207,54 @@ def test_simultaneous_double_click_records_one_answer(app: Flask, agent: Agent) 
     for thread in threads:
         thread.join(30)
     assert [status for status, _location in results] == [303, 303], results
-    # Both clicks show the feedback of the one answer recorded.
-    assert {location.rsplit("&", 1)[-1] for _status, location in results} == {"seq=1"}, results
+    # Both clicks go where the one answer recorded leads: a right answer goes straight on
+    # to the next challenge, confirming answer 1.
+    assert {location.rsplit("&", 1)[-1] for _status, location in results} == {"ok=1"}, results
     assert_consistent(agent, 1)
     assert agent.verbs().count("answered") == 1
     assert agent.play().seq == 2
+
+
+def test_twin_committed_between_reading_the_attempt_and_its_answers(
+    app: Flask, agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The double click's worst interleaving, made deterministic: the twin request commits
+    the answer after this request read the attempt (answer count 0) and before it read the
+    answers (which hold the twin's). It shows the twin's result, never an error."""
+    from lti_tool.player import service
+
+    agent.launch()
+    page = agent.start()
+    challenge = agent.content.challenges[page.challenge_id or ""]
+    data: dict[str, Any] = {
+        **page.hidden("/play/answer"),
+        **right_answer(challenge),
+        "action": "validate",
+    }
+    real_rows = service.answer_rows
+    twin: list[int] = []
+    here = threading.get_ident()
+
+    def rows_after_the_twin(attempt: Any) -> Any:
+        if threading.get_ident() == here and not twin:
+            twin.append(0)  # once, from this request only (the twin reads the real rows)
+
+            def post() -> None:
+                twin[0] = app.test_client().post("/play/answer", data=data).status_code
+
+            thread = threading.Thread(target=post)
+            thread.start()
+            thread.join(30)
+        return real_rows(attempt)
+
+    monkeypatch.setattr(service, "answer_rows", rows_after_the_twin)
+    response = app.test_client().post("/play/answer", data=data)
+    monkeypatch.undo()
+    assert twin == [303]
+    assert response.status_code == 303
+    assert response.headers["Location"].rsplit("&", 1)[-1] == "ok=1"
+    assert_consistent(agent, 1)
+    assert agent.verbs().count("answered") == 1
 
 
 def _without_token(url: str) -> str:
