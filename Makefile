@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-reset test lint format install clean lrs translations
+.PHONY: demo demo-reset test lint format install clean lrs translations stack
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,11 +31,13 @@ demo-reset:
 	rm -rf instance
 
 # The LRS of the demo and of the xAPI tests: Learning Locker's statement service from npm,
-# run with Node. Without Node/npm, one line says what is missing and what still works.
+# run with Node; and the OpenID provider of the admin sign-in tests (oidc-provider). Without Node/npm, one line says what is missing and what still works.
 lrs:
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
 	  test -f tests/lrs/node_modules/xapi-statements/dist/server.js || \
 	  (cd tests/lrs && npm ci --no-audit --no-fund --loglevel=error); \
+	  test -f tests/oidc/node_modules/oidc-provider/package.json || \
+	  (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error); \
 	else echo "Node.js/npm not found: no local LRS (the demo keeps its xAPI statements in" \
 	  "the outbox; the LRS tests are skipped); everything else works"; fi
 
@@ -45,12 +47,18 @@ lrs:
 test: $(STAMP) lrs
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
 
+# The production services of docker/compose.yaml started natively (no Docker): two tool
+# nodes, the background worker, the local PostgreSQL, the local LRS, and Caddy when installed.
+stack: $(STAMP) lrs
+	$(BIN)/python docker/native_stack.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check lti_tool/domain xapi
 	$(BIN)/mypy --strict lti_tool/domain xapi
 	$(BIN)/mypy lti_tool
 	$(BIN)/socle content lint
+	$(BIN)/socle content audit --strict --quiet
 
 format: $(STAMP)
 	$(BIN)/ruff format lti_tool/domain xapi

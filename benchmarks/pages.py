@@ -11,7 +11,8 @@ not the page parsing that decides what to do next:
 
 * challenge page: the first ``GET /play`` after an answer (the engine picks the challenge);
 * answer: ``POST /play/answer`` up to its ``303`` (grading, answer row, outbox statements);
-* feedback: ``GET /play/feedback``;
+* feedback: ``GET /play/feedback`` (after a wrong or skipped answer; a right one goes
+  straight to the next challenge page, timed as a challenge page);
 * checkpoint: ``GET /play/checkpoint`` (every fifth answer);
 * results: ``GET /play/results``, loaded ``--results-loads`` times per finished attempt.
 
@@ -95,10 +96,27 @@ def take_parcours(agent: Agent, timings: Timings, results_loads: int) -> int:
         posted = timings.time("answer (POST + 303)", agent.submit, page, fields, action=action)
         assert posted.status_code == 303, posted.get_data(as_text=True)
         location = posted.headers["Location"]
-        feedback = Page.of(timings.time("feedback", agent.client.get, location), location)
-        assert feedback.answer_status, feedback.html
         given += 1
-        onward = next(link for link in feedback.links if "/play" in link)
+        # A wrong or skipped answer leads to its feedback page; a right one straight to the
+        # next challenge (or the checkpoint, or the results) with a one-line confirmation.
+        kind = (
+            "checkpoint"
+            if "/play/checkpoint" in location
+            else "results"
+            if "/play/results" in location
+            else "feedback"
+            if "/play/feedback" in location
+            else "challenge page"
+        )
+        after = Page.of(timings.time(kind, agent.client.get, location), location)
+        assert after.answer_status, after.html
+        if kind == "results":
+            page = after
+            break
+        if kind == "challenge page":
+            page = after
+            continue
+        onward = next(link for link in after.links if "/play" in link)
         if "/play/checkpoint" in onward:
             checkpoint = timings.time("checkpoint", agent.client.get, onward)
             assert checkpoint.status_code == 200

@@ -27,9 +27,9 @@ from lti_tool.lti.tokens import LaunchTokens
 if TYPE_CHECKING:
     from lti_tool.player.grades import GradeSync
     from lti_tool.player.service import Player
+    from lti_tool.reports.snapshots import ReportKeeper
 
 log = logging.getLogger(__name__)
-
 
 
 class FramingPolicy:
@@ -77,6 +77,15 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(SUPPORTED_LOCALES, default="fr") or "fr"
 
 
+def _with_stored_calibrations(catalogue: Catalogue, database: Database) -> Catalogue:
+    """The catalogue with the parameters ``socle calibrate`` stored applied to its content."""
+    from lti_tool.calibration_store import calibrated_content
+
+    with database.session() as session:
+        content = calibrated_content(catalogue.content, session)
+    return catalogue if content is catalogue.content else Catalogue(content)
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env(**overrides)
     private_dir(settings.instance_dir)  # local state (secret, SQLite, demo LMS): owner only
@@ -105,9 +114,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from lti_tool.player.events import XapiEvents, XapiOptions
     from lti_tool.player.grades import GradeSync
     from lti_tool.player.service import Player
+    from lti_tool.reports.snapshots import ReportKeeper
 
     catalogue = load_catalogue(settings.content_dir)
     database = Database(settings.database_url)
+    catalogue = _with_stored_calibrations(catalogue, database)
     http = requests.Session()
     http.headers["User-Agent"] = "Socle LTI tool"
     app.extensions["socle"] = SocleExtension(
@@ -136,12 +147,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             retry_delay=settings.retry_delay,
         ),
         grades=GradeSync(database, settings),
+        reports=ReportKeeper(
+            database, stale_for=settings.report_stale_for, background=not settings.testing
+        ),
     )
     Babel(app, locale_selector=_select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
 
     from lti_tool.lti.views import bp as lti_bp
     from lti_tool.player.views import bp as player_bp
+    from lti_tool.reports.views import bp as reports_bp
     from lti_tool.web import errors, security
     from lti_tool.web.activity import bp as activity_bp
     from lti_tool.web.views import bp as web_bp
@@ -151,10 +166,20 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(lti_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(player_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(xapi_bp)
     security.init_app(app)
     errors.init_app(app)
+    from lti_tool.admin import views as _admin_views  # noqa: F401 - adds the pages to the blueprint
+    from lti_tool.admin.web import init_app as init_admin
+    from lti_tool.privacy.views import bp as privacy_bp
+
+    init_admin(app)
+    app.register_blueprint(privacy_bp)
     init_login_limits(app, settings)
+    from lti_tool.observability import metrics
+
+    metrics.init_app(app, database.sessions)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -177,3 +202,4 @@ class SocleExtension:
     framing: FramingPolicy
     player: Player
     grades: GradeSync
+    reports: ReportKeeper

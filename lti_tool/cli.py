@@ -228,6 +228,19 @@ def keys_rotate(delay: int | None) -> None:
         )
 
 
+@keys.command("retire")
+@click.argument("kid")
+def keys_retire(kid: str) -> None:
+    """Withdraw a key that no longer signs (superseded, or a next key not wanted)."""
+    with _session() as (settings, session):
+        service = _key_service(settings, session)
+        try:
+            info = service.retire(kid)
+        except (LookupError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"key {info.kid} ({info.status}) withdrawn from the JWKS")
+
+
 # --- running ------------------------------------------------------------------------------
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -249,6 +262,9 @@ def serve(bind: str, workers: int) -> None:
 
     settings = _settings()
     upgrade_database(settings.database_url, secret_key=settings.secret_key)
+    from lti_tool.observability.serving import prepare_metrics_dir
+
+    prepare_metrics_dir()
     # gunicorn of the interpreter running this command: `.venv/bin/socle serve` works without
     # an activated venv, and never picks another gunicorn from PATH
     argv = [
@@ -271,6 +287,9 @@ def serve(bind: str, workers: int) -> None:
         # log, whatever format an operator sets.
         "--logger-class",
         "lti_tool.web.logs.GunicornLogger",
+        # metrics of ended workers, graceful shutdown (see that module)
+        "--config",
+        "python:lti_tool.gunicorn_conf",
         "lti_tool.wsgi:app",
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
@@ -298,6 +317,31 @@ def grades_sync() -> None:
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
+@main.command("worker")
+@click.option(
+    "--grades-interval",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="Seconds between two passes over the pending scores",
+)
+@click.pass_context
+def background_worker(ctx: click.Context, grades_interval: float) -> None:
+    """Everything periodic, in one process: xAPI delivery, grade sync, purges, idle attempts.
+
+    Stops gracefully on SIGTERM or Ctrl-C: the batch in flight is delivered and marked."""
+    from lti_tool.background import grade_sync_beside
+    from lti_tool.observability.logs import install_json_logging, json_requested
+
+    if json_requested():
+        install_json_logging()
+    settings = _settings()
+    xapi_group = main.commands["xapi"]
+    assert isinstance(xapi_group, click.Group)
+    with grade_sync_beside(settings, grades_interval):
+        ctx.invoke(xapi_group.commands["worker"], once=False)
+
+
 @main.group()
 def maintenance() -> None:
     """Housekeeping of the database."""
@@ -306,25 +350,36 @@ def maintenance() -> None:
 @maintenance.command("purge")
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 def maintenance_purge(dry_run: bool) -> None:
-    """Delete expired launches (unless a pending score needs them), login states and nonces."""
+    """Delete expired launches (unless a pending score needs them), login states and nonces,
+    and what is past the retention (SOCLE_RETENTION_DAYS; see `socle privacy purge`)."""
     from datetime import UTC, datetime
 
-    from lti_tool.maintenance import purge
+    from lti_tool.maintenance import Retention, purge
 
-    with _session() as (_, session):
-        counts = purge(session, datetime.now(UTC), dry_run=dry_run)
+    with _session() as (settings, session):
+        retention = Retention.from_settings(settings)
+        counts = purge(session, datetime.now(UTC), dry_run=dry_run, retention=retention)
         if dry_run:
             session.rollback()
     click.echo(("would delete " if dry_run else "deleted ") + str(counts))
 
 
 def _engine() -> Any:
+    """The database engine of this command: made (after the migrations) on first use, shared by
+    every later call of the same invocation, disposed when the command ends, so its pooled
+    connections are closed rather than left to the garbage collector."""
     from lti_tool.db import make_engine
     from lti_tool.migrate import upgrade_database
 
-    settings = _settings()
-    upgrade_database(settings.database_url, secret_key=settings.secret_key)
-    return make_engine(settings.database_url)
+    root = click.get_current_context().find_root()
+    engine = root.meta.get("socle.engine")
+    if engine is None:
+        settings = _settings()
+        upgrade_database(settings.database_url, secret_key=settings.secret_key)
+        engine = make_engine(settings.database_url)
+        root.meta["socle.engine"] = engine
+        root.call_on_close(engine.dispose)
+    return engine
 
 
 def _purge_beside_the_worker(xapi_group: click.Group) -> None:
@@ -339,14 +394,19 @@ def _purge_beside_the_worker(xapi_group: click.Group) -> None:
         import threading
 
         from lti_tool.db import Database
-        from lti_tool.maintenance import idle_attempt_sweep, start_purge_thread
+        from lti_tool.maintenance import Retention, idle_attempt_sweep, start_purge_thread
 
         if options.get("once"):
             return deliver(**options)
         settings = _settings()
         database = Database(settings.database_url)
         stop = threading.Event()
-        start_purge_thread(database.sessions, stop, sweep=idle_attempt_sweep(settings))
+        start_purge_thread(
+            database.sessions,
+            stop,
+            sweep=idle_attempt_sweep(settings),
+            retention=Retention.from_settings(settings),
+        )
         try:
             return deliver(**options)
         finally:
@@ -356,19 +416,97 @@ def _purge_beside_the_worker(xapi_group: click.Group) -> None:
     worker.callback = deliver_and_purge
 
 
+@click.command("reports")
+@click.option("--since", type=click.DateTime(), help="Only reports made since this date.")
+@click.option("--challenge", help="Only the reports on this challenge id.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text")
+def content_reports(since: Any, challenge: str | None, fmt: str) -> None:
+    """List the problems agents reported on challenges (« Signaler un problème »)."""
+    import csv
+    from datetime import UTC
+
+    from lti_tool.player.problem_reports import CATEGORY_LABELS, problem_reports
+    from lti_tool.reports.exports import csv_cell
+
+    with _session() as (_, session):
+        lines = list(
+            problem_reports(
+                session,
+                since=since.replace(tzinfo=UTC) if since else None,
+                challenge=challenge,
+            )
+        )
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["created_at", "challenge", "parcours", "category", "message"])
+        for line in lines:
+            # A spreadsheet must not run an agent's words as a formula.
+            writer.writerow(
+                [
+                    line.created_at.isoformat(),
+                    line.challenge_id,
+                    line.parcours_id,
+                    line.category,
+                    csv_cell(line.message),
+                ]
+            )
+        return
+    if not lines:
+        click.echo("no problem reported")
+        return
+    for line in lines:
+        label = CATEGORY_LABELS.get(line.category, line.category)
+        click.echo(
+            f"{line.created_at:%Y-%m-%d %H:%M}  {line.challenge_id}  ({line.parcours_id})  {label}"
+        )
+        if line.message:
+            click.echo(f"    {line.message}")
+    click.echo(f"{len(lines)} report(s)")
+
+def _competences_command() -> click.Command:
+    from lti_tool.reports.commands import competences_command
+
+    def content() -> Any:
+        from lti_tool.content.loader import load_content
+
+        return load_content(_settings().content_dir)
+
+    return competences_command(
+        content,
+        _engine,
+        get_secret=lambda: _settings().secret_key,
+        get_base_url=lambda: _settings().base_url,
+    )
+
+
 def _register_optional_commands() -> None:
     """Commands contributed by other packages of the distribution."""
     from lti_tool.content.commands import content, simulate
     from xapi.commands import create_commands
 
+    content.add_command(content_reports)
     main.add_command(content)
     main.add_command(simulate)
+    from lti_tool.calibration_commands import create_calibrate_command
+
+    main.add_command(create_calibrate_command(_session))
+
+    from lti_tool.admin.commands import admin
+    from lti_tool.admin.commands import use_sessions as admin_sessions
+    from lti_tool.privacy.commands import privacy
+    from lti_tool.privacy.commands import use_sessions as privacy_sessions
+
+    admin_sessions(_session)
+    privacy_sessions(_session)
+    main.add_command(admin)
+    main.add_command(privacy)
     xapi_group, report_group = create_commands(
         _engine,
         get_secret=lambda: _settings().secret_key,
         get_base_url=lambda: _settings().base_url,
     )
     _purge_beside_the_worker(xapi_group)
+    report_group.add_command(_competences_command())
     main.add_command(xapi_group)
     main.add_command(report_group)
 

@@ -93,6 +93,9 @@ class Settings:
     login_rate_limit: str = "60 per minute"
     login_states_per_address: int = 1000
     login_states_total: int = 50_000
+    # An organisation report computed before the latest results is still shown for this
+    # long (saying when it was computed) while a fresh one is computed in the background.
+    report_stale_for: int = 1800
     testing: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -137,5 +140,6 @@ class Settings:
             login_rate_limit=os.environ.get("SOCLE_LOGIN_RATE_LIMIT", "") or "60 per minute",
             login_states_per_address=_int("SOCLE_LOGIN_STATES_PER_ADDRESS", 1000),
             login_states_total=_int("SOCLE_LOGIN_STATES_TOTAL", 50_000),
+            report_stale_for=_int("SOCLE_REPORT_STALE_FOR", 1800),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -76,6 +76,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if path is not None:
             secure_sqlite_file(path)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+    if not url.startswith("sqlite"):
+        kwargs = {**server_pool_options(url), **kwargs}
     engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if url.startswith("sqlite"):
 
@@ -88,6 +90,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
     return engine
+
+
+def server_pool_options(url: str) -> dict[str, Any]:
+    """Pool and driver options for a database server, from the environment.
+
+    * ``SOCLE_DATABASE_POOL_SIZE`` (default 5) and ``SOCLE_DATABASE_MAX_OVERFLOW`` (10):
+      connections one process keeps and may add; a gunicorn worker has 4 threads, so at most
+      4 are busy at once (see ``docs/scaling.md`` for the server's ``max_connections``).
+    * ``SOCLE_DATABASE_PGBOUNCER=1``: the URL points at PgBouncer in transaction mode, where
+      consecutive transactions of one client may run on different server connections, so
+      psycopg's server-side prepared statements (made after 5 runs of a query) are turned
+      off. The tool keeps no other session state on a connection.
+    """
+    options: dict[str, Any] = {
+        "pool_size": int(os.environ.get("SOCLE_DATABASE_POOL_SIZE", "5")),
+        "max_overflow": int(os.environ.get("SOCLE_DATABASE_MAX_OVERFLOW", "10")),
+    }
+    pgbouncer = os.environ.get("SOCLE_DATABASE_PGBOUNCER", "").lower() in {"1", "true", "yes"}
+    if pgbouncer and make_url(url).drivername.endswith("psycopg"):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
 
 
 class Database:

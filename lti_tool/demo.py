@@ -122,11 +122,14 @@ def _start_delivery(settings: Settings, stop: threading.Event) -> tuple[LocalLrs
     An LRS configured with ``SOCLE_LRS_ENDPOINT`` wins over the local one.
     """
     from lti_tool.db import Database
-    from lti_tool.maintenance import idle_attempt_sweep, start_purge_thread
+    from lti_tool.maintenance import Retention, idle_attempt_sweep, start_purge_thread
 
-    # hourly: purge expired rows, report attempts left idle
+    # hourly: purge expired rows and what is past the retention, report attempts left idle
     start_purge_thread(
-        Database(settings.database_url).sessions, stop, sweep=idle_attempt_sweep(settings)
+        Database(settings.database_url).sessions,
+        stop,
+        sweep=idle_attempt_sweep(settings),
+        retention=Retention.from_settings(settings),
     )
     lrs_settings = LrsSettings.from_env()
     lrs: LocalLrs | None = None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -211,7 +212,10 @@ class Attempt(Base):
     """
 
     __tablename__ = "attempt"
-    __table_args__ = (UniqueConstraint("user_pk", "resource_link_pk", "number"),)
+    __table_args__ = (
+        UniqueConstraint("user_pk", "resource_link_pk", "number"),
+        Index("ix_attempt_report", "resource_link_pk", "preview"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     user_pk: Mapped[int | None] = mapped_column(
@@ -229,7 +233,11 @@ class Attempt(Base):
     seed: Mapped[int] = mapped_column(Integer)
     locale: Mapped[str] = mapped_column(String(10), default="fr")
     job_profile_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Declared by the agent on the start page (optional): A, B, C or contractuel.
+    agent_category: Mapped[str | None] = mapped_column(String(20), nullable=True)
     self_assessment: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
+    # Extended time chosen on the start page (« temps majoré », RGAA 13.1): 1, 1.5 or 2.
+    time_factor: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     answer_count: Mapped[int] = mapped_column(Integer, default=0)
     current_challenge_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     current_served_at: Mapped[datetime | None] = mapped_column(
@@ -276,3 +284,63 @@ class AnswerRecord(Base):
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+
+class ChallengeReport(Base):
+    """A problem an agent reported on a challenge (« Signaler un problème »), in their words.
+
+    Kept for the content team (``socle content reports``). Bound to the attempt so that
+    erasing an agent's data erases what they wrote too.
+    """
+
+    __tablename__ = "challenge_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[str] = mapped_column(
+        ForeignKey("attempt.id", ondelete="CASCADE"), index=True
+    )
+    challenge_id: Mapped[str] = mapped_column(String(100), index=True)
+    parcours_id: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(10), default="fr")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+class ChallengeCalibration(Base):
+    """Fitted parameters of one challenge (``socle calibrate``); they override the content's
+    ``calibration`` when the tool starts. Difficulty is on the level scale."""
+
+    __tablename__ = "challenge_calibration"
+
+    challenge_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    difficulty: Mapped[float] = mapped_column(Float)
+    discrimination: Mapped[float] = mapped_column(Float)
+    difficulty_se: Mapped[float] = mapped_column(Float)
+    discrimination_se: Mapped[float] = mapped_column(Float)
+    answers: Mapped[int] = mapped_column(Integer)
+    #: Which answers were used: "all platforms" or one platform's issuer.
+    source: Mapped[str] = mapped_column(String(500))
+    fitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+class ReportSnapshot(Base):
+    """The figures of one organisation report, kept for every process of the tool
+    (``lti_tool.reports.snapshots``): aggregates only, never an agent's identifier."""
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (UniqueConstraint("platform_id", "variant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform_id: Mapped[int] = mapped_column(
+        ForeignKey("platform.id", ondelete="CASCADE"), index=True
+    )
+    #: What else the figures depend on (own course, minimum group, themes, labels), hashed.
+    variant: Mapped[str] = mapped_column(String(64))
+    #: The platform's change stamp the figures were computed at.
+    stamp: Mapped[str] = mapped_column(String(500))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# Tables of the administration console live with it; importing them here puts them on the
+# same metadata for migrations and for the checks that walk every table.
+from lti_tool.admin import models as _admin_models  # noqa: E402, F401

@@ -7,7 +7,7 @@ by the real migrations once per session; each test starts from empty tables.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +97,24 @@ def make_settings(clean_database: str, tmp_path: Path):  # type: ignore[no-untyp
 
 
 @pytest.fixture
-def app(make_settings) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    application = create_app(make_settings())
-    yield application
-    application.extensions["socle"].database.dispose()
+def make_app() -> Iterator[Callable[[Settings], Flask]]:
+    """``create_app`` for tests that need their own settings: every app made is disposed at
+    the end of the test, so no pooled database connection is left to the garbage collector."""
+    made: list[Flask] = []
+
+    def _make(settings: Settings) -> Flask:
+        application = create_app(settings)
+        made.append(application)
+        return application
+
+    yield _make
+    for application in made:
+        application.extensions["socle"].database.dispose()
+
+
+@pytest.fixture
+def app(make_settings, make_app) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app(make_settings())
 
 
 @pytest.fixture

@@ -135,7 +135,12 @@ def play(
         answered += 1
         if stop_after is not None and answered >= stop_after:
             return feedback
-        page = agent.get(urljoin(feedback.url, next_link(feedback.text)))
+        # A wrong or skipped answer shows its feedback page; a right one goes straight on
+        # (next challenge, checkpoint or results) with a one-line confirmation.
+        is_feedback = 'class="card feedback' in feedback.text
+        page = (
+            agent.get(urljoin(feedback.url, next_link(feedback.text))) if is_feedback else feedback
+        )
         if "data-checkpoint" in page.text:
             page = agent.get(urljoin(page.url, next_link(page.text)))
     return page

@@ -44,9 +44,8 @@ def test_agent_completes_a_parcours_and_the_lms_gets_the_score(
 
     results = play(agent, first, content, policy=policy)
     assert (
-        "Vous avez réussi" in results.text
-        or "Pour réussir la prochaine fois" in results.text
-        or "Pour progresser" in results.text
+        "Vos priorités pour progresser" in results.text
+        or "Vous avez réussi toutes les questions posées" in results.text
     )
     levels = dict(re.findall(r'data-competence="([\d.]+)" data-level="(\d)"', results.text))
     assert set(levels) == {"1.2", "1.3", "4.1", "4.2"}

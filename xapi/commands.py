@@ -281,21 +281,35 @@ def create_commands(
             click.echo(reports.render_table(rows), nl=False)
 
     def _report_target(lrs_name: str | None, lrs_settings: LrsSettings) -> LrsTarget:
-        if lrs_name is None:
-            target = lrs_settings.default_target()
-            if target is None:
-                raise click.ClickException("no LRS: set SOCLE_LRS_ENDPOINT or give --lrs NAME")
-            return target
-        with get_engine().connect() as conn:
-            lrs_id = find_lrs_id(conn, lrs_name)
-            if lrs_id is None:
-                raise click.ClickException(f"no LRS named {lrs_name!r} (see `xapi lrs list`)")
-            try:
-                named = load_lrs(conn, lrs_id, get_secret())
-            except LrsSecretError as exc:
-                raise click.ClickException(str(exc)) from exc
-        if named is None:
-            raise click.ClickException(f"no LRS named {lrs_name!r}")
-        return named
+        return report_target(lrs_name, lrs_settings, get_engine=get_engine, get_secret=get_secret)
 
     return xapi_group, report_group
+
+
+def report_target(
+    lrs_name: str | None,
+    lrs_settings: LrsSettings,
+    *,
+    get_engine: Callable[[], Engine],
+    get_secret: Callable[[], str | None] = _env_secret,
+) -> LrsTarget:
+    """The LRS a report reads: the named one (``--lrs``), else the default of the settings.
+
+    Public for the reports other packages add to the ``report`` group (``socle report
+    competences``); errors are :class:`click.ClickException` with one clear line."""
+    if lrs_name is None:
+        target = lrs_settings.default_target()
+        if target is None:
+            raise click.ClickException("no LRS: set SOCLE_LRS_ENDPOINT or give --lrs NAME")
+        return target
+    with get_engine().connect() as conn:
+        lrs_id = find_lrs_id(conn, lrs_name)
+        if lrs_id is None:
+            raise click.ClickException(f"no LRS named {lrs_name!r} (see `xapi lrs list`)")
+        try:
+            named = load_lrs(conn, lrs_id, get_secret())
+        except LrsSecretError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if named is None:
+        raise click.ClickException(f"no LRS named {lrs_name!r}")
+    return named

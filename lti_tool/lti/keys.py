@@ -180,3 +180,22 @@ class KeyService:
         now = utcnow()
         wait = self.publish_delay if delay is None else timedelta(seconds=delay)
         return self._new_key(now + wait, now)
+
+    def retire(self, kid: str, now: datetime | None = None) -> KeyInfo:
+        """Withdraw a key now: a superseded key before the end of its retention, or a next
+        key that should not become the signing one. The signing key cannot be retired (rotate
+        first, then retire it once platforms know its successor)."""
+        now = now or utcnow()
+        infos = {info.kid: info for info in self.describe(now)}
+        info = infos.get(kid)
+        if info is None:
+            raise LookupError(f"no tool key {kid!r}")
+        if info.status == "active":
+            raise ValueError(
+                f"key {kid} signs the tool's messages: rotate first, then retire it once the "
+                "new key signs"
+            )
+        key = self.session.get(ToolKey, kid)
+        self.session.delete(key)
+        self.session.flush()
+        return info

@@ -172,6 +172,17 @@ class JwksCache:
         return bytes(body)
 
     def _fetch(self, url: str) -> tuple[dict[str, dict[str, Any]], float]:
+        from lti_tool.observability.metrics import count_jwks_fetch
+
+        try:
+            found = self._fetch_keys(url)
+        except LaunchRejected:
+            count_jwks_fetch("error")
+            raise
+        count_jwks_fetch("ok")
+        return found
+
+    def _fetch_keys(self, url: str) -> tuple[dict[str, dict[str, Any]], float]:
         try:
             with self.http.get(
                 url, timeout=self.timeout, stream=True, allow_redirects=False

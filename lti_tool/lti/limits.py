@@ -20,7 +20,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 
 from lti_tool.config import Settings
 from lti_tool.lti.messages import explain
-from lti_tool.web.errors import render_error
+from lti_tool.pages.errors import render_error
 
 
 def client_address() -> str:

@@ -188,6 +188,15 @@ def find_platform(session: Session, issuer: str, client_id: str | None) -> Platf
     return platforms[0] if len(platforms) == 1 else None
 
 
+def allowed_registration_hosts(session: Session, settings: Any) -> tuple[str, ...]:
+    """Hosts allowed to use dynamic registration: ``SOCLE_REGISTRATION_HOSTS`` and those an
+    administrator added in the console."""
+    from lti_tool.admin.models import RegistrationHost
+
+    stored = session.scalars(select(RegistrationHost.host))
+    return tuple(dict.fromkeys([*settings.registration_hosts, *stored]))
+
+
 def framing_origins(session: Session) -> list[str]:
     """Origins allowed to embed the tool: those of every registered platform."""
     origins: set[str] = set()

@@ -19,8 +19,8 @@ from lti_tool.lti.limits import client_address
 from lti_tool.lti.login import BROWSER_COOKIE_MAX_AGE, LoginBinding
 from lti_tool.lti.messages import explain
 from lti_tool.lti.service import LoginLimits, record_launch, start_login
-from lti_tool.web import socle, transaction
-from lti_tool.web.errors import render_error
+from lti_tool.pages import socle, transaction
+from lti_tool.pages.errors import render_error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -117,8 +117,14 @@ def register() -> str | tuple[str, int]:
     from sqlalchemy.exc import IntegrityError
 
     from lti_tool.lti.dynamic_registration import SocleRegistration
-    from lti_tool.lti.registrations import RegistrationError, RegistrationExists, add_platform
+    from lti_tool.lti.registrations import (
+        RegistrationError,
+        RegistrationExists,
+        add_platform,
+        allowed_registration_hosts,
+    )
     from lti_tool.lti.safe_fetch import FetchPolicy, FetchRefused, system_resolver
+    from lti_tool.pages import db_session
 
     ext = socle()
     configuration = request.args.get("openid_configuration", "")
@@ -134,7 +140,7 @@ def register() -> str | tuple[str, int]:
         openid_configuration=configuration,
         registration_token=request.args.get("registration_token"),
         policy=FetchPolicy(
-            allowed_hosts=ext.settings.registration_hosts,
+            allowed_hosts=allowed_registration_hosts(db_session(), ext.settings),
             local_hosts=ext.settings.registration_local_hosts,
             timeout=ext.settings.http_timeout,
             resolver=current_app.config.get("SOCLE_RESOLVER") or system_resolver,

@@ -1,44 +1,11 @@
-"""Web layer: thin views over the services, templates, security headers."""
+"""Web layer: thin views over the services, templates, security headers.
+
+The request plumbing (:func:`socle`, :func:`db_session`, :func:`transaction`) lives in
+:mod:`lti_tool.pages`, below every view; it is re-exported here for the web layer's modules.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from lti_tool.pages import db_session, socle, transaction
 
-from flask import current_app, g
-from sqlalchemy.orm import Session
-
-if TYPE_CHECKING:
-    from lti_tool.app import SocleExtension
-
-
-def socle() -> SocleExtension:
-    """The application's :class:`lti_tool.app.SocleExtension`."""
-    extension: SocleExtension = current_app.extensions["socle"]
-    return extension
-
-
-def db_session() -> Session:
-    """The request's database session, closed at the end of the request."""
-    session: Session | None = g.get("db_session")
-    if session is None:
-        session = socle().database.sessions()
-        g.db_session = session
-    return session
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """The request's session as one unit of work: committed at the end, rolled back on error.
-
-    Reads made earlier in the request (the launch behind the page token) already began the
-    session's transaction; this commits them together with the changes.
-    """
-    session = db_session()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+__all__ = ["db_session", "socle", "transaction"]

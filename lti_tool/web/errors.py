@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from lti_tool.pages.errors import render_error
 
-def render_error(message: str, advice: str, status: int, *, code: str = "") -> tuple[str, int]:
-    return (
-        render_template("error.html", message=message, advice=advice, status=status, code=code),
-        status,
-    )
+__all__ = ["init_app", "render_error"]
+
+
 
 
 def init_app(app: Flask) -> None:

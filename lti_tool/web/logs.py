@@ -71,3 +71,28 @@ class GunicornLogger(Logger):  # type: ignore[misc]
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         install_log_redaction()
+        from lti_tool.observability.logs import install_json_logging, json_requested
+
+        if json_requested():
+            install_json_logging(self.error_log, self.access_log)
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        """The access line; as JSON, its fields too (``SOCLE_LOG_FORMAT=json``)."""
+        from lti_tool.observability.logs import json_requested
+
+        if not json_requested() or not (self.cfg.accesslog or self.cfg.logconfig):
+            super().access(resp, req, environ, request_time)
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        fields = {
+            "method": atoms.get("m"),
+            "path": atoms.get("U"),
+            "status": resp.status_code if hasattr(resp, "status_code") else atoms.get("s"),
+            "bytes": atoms.get("B"),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "remote": atoms.get("h"),
+        }
+        self.access_log.info(
+            "%s %s %s", fields["method"], fields["path"], fields["status"],
+            extra={"access": fields},
+        )

@@ -7,7 +7,7 @@ no page sends a ``Referer`` and no access log keeps them (:mod:`lti_tool.web.log
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 from lti_tool.web import socle
 
@@ -19,11 +19,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        ancestors = " ".join(["'self'", *socle().framing.origins()])
+        # Pages that must never be framed (the admin console) set their own values in ``g``.
+        ancestors = g.get("csp_frame_ancestors") or " ".join(
+            ["'self'", *socle().framing.origins()]
+        )
+        form_action = g.get("csp_form_action") or ancestors
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; "
             "script-src 'self'; object-src 'none'; base-uri 'none'; "
-            f"form-action {ancestors}; frame-ancestors {ancestors}"
+            f"form-action {form_action}; frame-ancestors {ancestors}"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"

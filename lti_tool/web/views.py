@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 from flask_babel import get_locale
-from sqlalchemy import text
 
 from lti_tool.web import db_session, socle
 
@@ -36,8 +35,8 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    try:
-        db_session().execute(text("SELECT 1"))
-    except Exception as exc:
-        return jsonify(status="unavailable", database=str(exc.__class__.__name__)), 503
-    return jsonify(status="ok", database="ok"), 200
+    """200 when the database answers, its schema is at head and the content is loaded."""
+    from lti_tool.observability.readiness import check
+
+    readiness = check(db_session(), len(socle().catalogue.content.parcours))
+    return jsonify(readiness.as_dict()), 200 if readiness.ready else 503

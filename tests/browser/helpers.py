@@ -134,6 +134,21 @@ class Peers:
 
 # --- surfaces --------------------------------------------------------------------------------
 
+#: Resolves once the frame element has kept its place and size for five animation frames
+#: (or after 300 frames, if something keeps resizing it: the click then shows what happens).
+FRAME_SETTLED_JS = """(frame) => new Promise((done) => {
+  let last = '', still = 0, frames = 0;
+  const tick = () => {
+    const box = frame.getBoundingClientRect();
+    const now = [box.top, box.left, box.width, box.height].join(',');
+    still = now === last ? still + 1 : 0;
+    last = now;
+    frames += 1;
+    if (still >= 5 || frames >= 300) { done(); } else { requestAnimationFrame(tick); }
+  };
+  requestAnimationFrame(tick);
+})"""
+
 
 @dataclass
 class Surface:
@@ -154,9 +169,17 @@ class Surface:
 
     def navigating(self, action: Callable[[], object]) -> None:
         """Do ``action`` and wait until this surface shows (and has loaded) the next page."""
+        self.settle()
         with self.page.expect_event("framenavigated", predicate=lambda f: f == self.frame):
             action()
         self.frame.wait_for_load_state("load")
+
+    def settle(self) -> None:
+        """In an LMS frame, wait until the frame stops moving: each tool page asks the LMS to
+        fit the frame to it (``lti.frameResize``) when it loads, and a click computed before
+        that resize lands where the button was, on nothing."""
+        if self.frame != self.page.main_frame:
+            self.frame.frame_element().evaluate(FRAME_SETTLED_JS)
 
     def click(self, role: str, name: str) -> None:
         self.navigating(lambda: self.frame.get_by_role(role, name=name, exact=True).click())
@@ -171,6 +194,11 @@ class Surface:
         )
         return content.challenges[challenge_id]
 
+    def confirmed(self) -> int | None:
+        """The question whose right answer the page confirms in one line, if any."""
+        marker = self.frame.locator("[data-answered]")
+        return int(marker.get_attribute("data-answered") or 0) if marker.count() else None
+
     def scroll_width(self) -> int:
         return int(self.frame.evaluate("document.documentElement.scrollWidth"))
 
@@ -181,7 +209,7 @@ PAGE_KIND_JS = """() => {
   if (form) {
     return 'challenge-' + form.dataset.challengeType + (form.dataset.deadline ? '-timed' : '');
   }
-  const feedback = q('[data-answer-status]');
+  const feedback = q('.feedback[data-answer-status]');
   if (feedback) { return 'feedback-' + feedback.dataset.answerStatus; }
   if (q('[data-checkpoint]')) { return 'checkpoint'; }
   if (q('[data-competence]')) { return 'results'; }
@@ -253,8 +281,9 @@ def play_to_results(surface: Surface, content: Content, policy: Policy = always_
     """From the start page (or anywhere in the attempt) to the results page.
 
     ``visit(kind)`` is called on every page shown (axe, screenshots, measures); ``policy``
-    says how to answer the n-th challenge. Stops at the results, or on the feedback of the
-    ``stop_after``-th answer. Returns the kinds of the pages seen, in order.
+    says how to answer the n-th challenge. Stops at the results, or on the page that follows
+    the ``stop_after``-th answer (its feedback when wrong or skipped; the next page, with its
+    one-line confirmation, when right). Returns the kinds of the pages seen, in order.
     """
     seen: list[str] = []
     answered = 0
@@ -263,7 +292,7 @@ def play_to_results(surface: Surface, content: Content, policy: Policy = always_
         seen.append(kind)
         if visit is not None:
             visit(kind)
-        if kind == "results" or (kind.startswith("feedback") and answered == stop_after):
+        if kind == "results" or answered == stop_after:
             return seen
         if kind == "start":
             if job_profile is not None:
@@ -311,10 +340,14 @@ class AxeReport:
         return "\n".join(lines)
 
 
+# axe first pings each frame and, with no answer within ``pingWaitTime`` (500 ms by default),
+# leaves the frame out without a word: on a busy machine the tool's frame was then silently
+# not audited. Frames here always run axe (injected above), so waiting longer costs nothing.
 _AXE_RUN_JS = """(tags) => axe.run(document, {
   runOnly: {type: 'tag', values: tags},
   resultTypes: ['violations'],
   iframes: true,
+  pingWaitTime: 15000,
 })"""
 
 

@@ -43,11 +43,13 @@ PAGE_TYPES = (
     "challenge-qrocm-dep",
     "timer-warning",
     "challenge-qcu-timed",
-    "feedback-ok",
+    "challenge-blank-refused",
+    "challenge-report-open",
     "feedback-ko",
     "feedback-skipped",
     "checkpoint",
     "results",
+    "restart-confirmation",
     "error-invalid-token",
     "error-expired-token",
     "error-404",
@@ -113,6 +115,8 @@ class Auditor:
             screenshot(self.page, f"{self.prefix}{kind}", full_page=False)
             self.page.set_viewport_size(viewport)
             self.page.evaluate(RESIZE_FRAME_JS, None)
+            # The frame then asks the LMS to fit it again (`lti.frameResize`).
+            surface.settle()
         else:
             screenshot(self.page, f"{self.prefix}{kind}")
 
@@ -148,6 +152,38 @@ RESIZE_FRAME_JS = """(height) => {
 }"""
 
 
+def with_page_states(audit: Auditor, surface: Callable[[], Surface]) -> Callable[[str], None]:
+    """``audit`` for every page of the walk, plus the states a person reaches on the first
+    untimed challenge: « Valider » with nothing chosen (refused on the page), and the
+    « Signaler un problème » form opened."""
+    done: set[str] = set()
+
+    def visit(kind: str) -> None:
+        audit(kind)
+        if not kind.startswith("challenge-") or kind.endswith("-timed") or done:
+            return
+        done.add(kind)
+        frame = surface().frame
+        frame.get_by_role("button", name="Valider").click()
+        frame.locator("#answer-error:not([hidden])").wait_for()
+        assert "Je passe" in frame.locator("#answer-error").inner_text()
+        audit("challenge-blank-refused")
+        report = frame.locator("details.report-problem summary")
+        report.click()
+        frame.get_by_role("button", name="Envoyer le signalement").wait_for()
+        audit("challenge-report-open")
+        report.click()
+
+    return visit
+
+
+def restart_confirmation(surface: Surface, audit: Auditor) -> None:
+    """« Recommencer le parcours » on the results asks first, on a page of its own."""
+    surface.click("link", "Recommencer le parcours")
+    surface.frame.get_by_role("button", name="Oui, recommencer").wait_for()
+    audit("restart-confirmation")
+
+
 def walk_policy(index: int, _challenge: object) -> str:
     """The first answer wrong (feedback with tutorials), the second skipped, then right."""
     return {0: "wrong", 1: "skip"}.get(index, "right")
@@ -176,9 +212,11 @@ def test_every_page_in_the_lms_iframe_passes_axe(
     page.goto(peers.activity_page(activity.id, "agent"))
     tool.get_by_role("button", name="Commencer le parcours").wait_for()
     surface = Surface.iframe(page)
-    seen = play_to_results(surface, peers.content, walk_policy, visit=audit,
+    seen = play_to_results(surface, peers.content, walk_policy,
+                           visit=with_page_states(audit, lambda: Surface.iframe(page)),
                            job_profile="accueil-usagers")
     assert seen[-1] == "results"
+    restart_confirmation(Surface.iframe(page), audit)
 
     for kind, (url, status, words) in error_pages(peers).items():
         surface = Surface.iframe(page)
@@ -226,9 +264,11 @@ def test_every_page_in_its_own_window_on_a_320px_screen_passes_axe_and_fits(
 
     page.goto(peers.window_launch(activity.id, "agent"))
     page.get_by_role("button", name="Commencer le parcours").wait_for()
-    seen = play_to_results(Surface.top(page), peers.content, walk_policy, visit=audit,
+    seen = play_to_results(Surface.top(page), peers.content, walk_policy,
+                           visit=with_page_states(audit, lambda: Surface.top(page)),
                            job_profile="accueil-usagers")
     assert seen[-1] == "results"
+    restart_confirmation(Surface.top(page), audit)
 
     for kind, (url, status, words) in error_pages(peers).items():
         response = page.goto(url)

@@ -210,6 +210,11 @@ def test_keyboard_only_agent_answers_skips_and_reaches_feedback(
             keys.tab_until(lambda s: s.label == "Continuer le parcours")
             keys.leave(kind)
             continue
+        if kind == "results" and {"qcu", "qcm", "skip"} <= set(done):
+            # The engine ended this short parcours on a right answer, which goes straight to
+            # the results: the feedback pages met on the way were walked when left.
+            assert any(seen.startswith("feedback-") for seen, _stops in keys.pages)
+            break
         assert kind.startswith("challenge-"), kind
         challenge = Surface.top(page).challenge(peers.content)
         solution = challenge.solution
@@ -228,9 +233,10 @@ def test_keyboard_only_agent_answers_skips_and_reaches_feedback(
             done.setdefault("skip", challenge)
         keys.leave(kind, "Space" if len(done) % 2 else "Enter")
 
-    # The last feedback page: its whole focus path, to the way forward.
-    keys.tab_until(lambda s: s.tag == "a" and s.label in {"Question suivante", "Continuer"})
-    keys.pages.append(("feedback", keys.stops))
+    if kind.startswith("feedback-"):
+        # The last feedback page: its whole focus path, to the way forward.
+        keys.tab_until(lambda s: s.tag == "a" and s.label in {"Question suivante", "Continuer"})
+        keys.pages.append(("feedback", keys.stops))
     for kind, stops in keys.pages:
         problems += check_page(kind, stops)
     assert not problems, "\n".join(problems)

@@ -18,7 +18,6 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lti_tool.app import create_app
 from lti_tool.lti.launch import JwksCache, LaunchRejected
 from tests.lti.forge import SigningKey, TestPlatform, login, register
 from tests.lti.test_launch_security import post_launch
@@ -111,9 +110,11 @@ def cache(clock: Clock, **options: Any) -> JwksCache:
 # --- one slow platform -----------------------------------------------------------------
 
 
-def test_a_hanging_platform_does_not_block_another_platforms_launch(make_settings: Any) -> None:
+def test_a_hanging_platform_does_not_block_another_platforms_launch(
+    make_settings: Any, make_app: Any
+) -> None:
     """A's JWKS hangs; B's whole launch completes meanwhile; then A is released and passes."""
-    app = create_app(make_settings(http_timeout=20))
+    app = make_app(make_settings(http_timeout=20))
     a, b = KeySetServer(), KeySetServer()
     platform_a, platform_b = TestPlatform(keys=a.keys), TestPlatform(keys=b.keys)
     platform_a._server, platform_b._server = a.httpd, b.httpd
@@ -145,7 +146,6 @@ def test_a_hanging_platform_does_not_block_another_platforms_launch(make_setting
     finally:
         a.stop()
         b.stop()
-        app.extensions["socle"].database.dispose()
 
 
 def test_launches_of_one_platform_share_its_single_fetch(server: KeySetServer) -> None:

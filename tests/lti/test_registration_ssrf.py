@@ -19,7 +19,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.app import create_app
 from lti_tool.db import Base
 from lti_tool.lti.registrations import PlatformInput, add_platform
 from lti_tool.lti.safe_fetch import FetchPolicy, FetchRefused, check_url, fetch_json
@@ -92,8 +91,8 @@ def row_counts(app: Flask) -> dict[str, int]:
         }
 
 
-def make_app(make_settings: Any, **overrides: Any) -> Flask:
-    return create_app(make_settings(**overrides))
+def app_with(make_app: Any, make_settings: Any, **overrides: Any) -> Flask:
+    return make_app(make_settings(**overrides))
 
 
 def bypasses(port: int) -> list[str]:
@@ -136,9 +135,9 @@ BYPASS_IDS = [str(i) for i in range(len(bypasses(1)))]
 @pytest.mark.parametrize("allowed", [("moodle.example.org",), ("*",)], ids=["listed", "any"])
 @pytest.mark.parametrize("index", range(len(bypasses(1))), ids=BYPASS_IDS)
 def test_bypass_urls_are_refused_before_any_request(
-    make_settings: Any, decoy: Decoy, allowed: tuple[str, ...], index: int
+    make_settings: Any, make_app: Any, decoy: Decoy, allowed: tuple[str, ...], index: int
 ) -> None:
-    app = make_app(make_settings, registration_hosts=allowed)
+    app = app_with(make_app, make_settings, registration_hosts=allowed)
     before = row_counts(app)
     url = bypasses(decoy.port)[index]
     response = app.test_client().get(
@@ -149,11 +148,12 @@ def test_bypass_urls_are_refused_before_any_request(
     assert "lti_close.js" not in page
     assert decoy.requests == []
     assert row_counts(app) == before
-    app.extensions["socle"].database.dispose()
 
 
-def test_a_name_that_resolves_to_loopback_is_refused(make_settings: Any, decoy: Decoy) -> None:
-    app = make_app(make_settings, registration_hosts=("moodle.example.org",))
+def test_a_name_that_resolves_to_loopback_is_refused(
+    make_settings: Any, make_app: Any, decoy: Decoy
+) -> None:
+    app = app_with(make_app, make_settings, registration_hosts=("moodle.example.org",))
     app.config["SOCLE_RESOLVER"] = lambda host, port: ["127.0.0.1"]
     before = row_counts(app)
     response = app.test_client().get("/lti/register", query_string={
@@ -164,7 +164,6 @@ def test_a_name_that_resolves_to_loopback_is_refused(make_settings: Any, decoy: 
     assert 'data-rejection="registration_private_address"' in page
     assert decoy.requests == []
     assert row_counts(app) == before
-    app.extensions["socle"].database.dispose()
 
 
 @pytest.mark.parametrize(
@@ -197,26 +196,27 @@ def test_every_resolved_address_is_checked(addresses: list[str]) -> None:
     assert refused.value.code == "private_address"
 
 
-def test_plain_http_is_refused_for_hosts_not_local(make_settings: Any, decoy: Decoy) -> None:
-    app = make_app(make_settings, registration_hosts=("moodle.example.org",))
+def test_plain_http_is_refused_for_hosts_not_local(
+    make_settings: Any, make_app: Any, decoy: Decoy
+) -> None:
+    app = app_with(make_app, make_settings, registration_hosts=("moodle.example.org",))
     app.config["SOCLE_RESOLVER"] = lambda host, port: ["93.184.215.14"]
     response = app.test_client().get("/lti/register", query_string={
         "openid_configuration": "http://moodle.example.org/openid-configuration",
     })
     assert response.status_code == 400
     assert 'data-rejection="registration_not_https"' in response.get_data(as_text=True)
-    app.extensions["socle"].database.dispose()
 
 
 @pytest.fixture
-def local_app(make_settings: Any) -> Iterator[Flask]:
-    app = make_app(
+def local_app(make_settings: Any, make_app: Any) -> Flask:
+    app = app_with(
+        make_app,
         make_settings,
         registration_hosts=("127.0.0.1",),
         registration_local_hosts=("127.0.0.1",),
     )
-    yield app
-    app.extensions["socle"].database.dispose()
+    return app
 
 
 def test_redirects_are_not_followed(local_app: Flask, decoy: Decoy) -> None:

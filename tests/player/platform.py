@@ -31,6 +31,9 @@ AGS_SCOPES = [
     SCORE_SCOPE,
 ]
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+NRPS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
 
 @dataclass
@@ -57,6 +60,12 @@ class GradebookPlatform(TestPlatform):
     token_requests: int = 0
     score_requests: int = 0
     problems: list[str] = field(default_factory=list)
+    # Course members served by ``GET /memberships`` (NRPS), ``nrps_mode`` as for the others;
+    # ``page_size`` splits them into pages linked by ``Link: rel="next"``.
+    members: list[dict[str, Any]] = field(default_factory=list)
+    nrps_mode: str = "ok"
+    nrps_page_size: int = 50
+    nrps_requests: list[str] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     hanging: threading.Event = field(default_factory=threading.Event)
     _issued: set[str] = field(default_factory=set)
@@ -67,6 +76,12 @@ class GradebookPlatform(TestPlatform):
             "scope": list(AGS_SCOPES),
             "lineitem": f"{self.issuer}/lineitems/{lineitem}",
             "lineitems": f"{self.issuer}/lineitems",
+        }
+
+    def nrps_claim(self) -> dict[str, Any]:
+        return {
+            "context_memberships_url": f"{self.issuer}/memberships",
+            "service_versions": ["2.0"],
         }
 
     def _check_assertion(self, form: dict[str, str]) -> str | None:
@@ -91,8 +106,8 @@ class GradebookPlatform(TestPlatform):
             return f"bad client assertion: {exc}"
         if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
             return "assertion iss/sub is not the client id"
-        if SCORE_SCOPE not in form.get("scope", "").split():
-            return "score scope not asked"
+        if not {SCORE_SCOPE, NRPS_SCOPE} & set(form.get("scope", "").split()):
+            return "neither the score nor the memberships scope asked"
         return None
 
     @staticmethod
@@ -145,6 +160,9 @@ class GradebookPlatform(TestPlatform):
                 return True
 
             def do_GET(self) -> None:
+                if self.path.startswith("/memberships"):
+                    self._memberships()
+                    return
                 if self.path != "/jwks":
                     self._send(404)
                     return
@@ -205,6 +223,33 @@ class GradebookPlatform(TestPlatform):
                     self._send(204)
                     return
                 self._send(404)
+
+            def _memberships(self) -> None:
+                with platform._lock:
+                    platform.nrps_requests.append(self.path)
+                bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if bearer not in platform._issued:
+                    platform.problems.append("memberships without a token we issued")
+                    self._send(401, {"error": "invalid_token"})
+                    return
+                if self._misbehave(platform.nrps_mode):
+                    return
+                query = parse_qs(self.path.partition("?")[2])
+                page = int(query.get("page", ["1"])[0])
+                size = platform.nrps_page_size
+                chunk = platform.members[(page - 1) * size : page * size]
+                body = json.dumps(
+                    {"id": f"{platform.issuer}/memberships", "members": chunk}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", NRPS_TYPE)
+                if page * size < len(platform.members):
+                    rlid = query.get("rlid", [""])[0]
+                    following = f"{platform.issuer}/memberships?rlid={rlid}&page={page + 1}"
+                    self.send_header("Link", f'<{following}>; rel="next"')
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: Any) -> None:
                 return

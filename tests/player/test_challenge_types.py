@@ -144,8 +144,6 @@ HOSTILE: dict[str, Callable[[Challenge], dict[str, FormValue]]] = {
     "bidirectional override in the right answer": lambda c: _with_right_values(
         c, lambda v: f"\u202e{v}"
     ),
-    "no answer field at all": lambda c: {},
-    "empty values": lambda c: _every_field(c, ""),
     "the right answer plus an unknown field": lambda c: {
         **right_answer(c),
         "answer.champ-inconnu": "x",
@@ -158,6 +156,38 @@ HOSTILE: dict[str, Callable[[Challenge], dict[str, FormValue]]] = {
     "an index out of range": lambda c: _every_field(c, "999"),
     "a negative or decimal index": lambda c: _every_field(c, ["-1", "1.5"]),
 }
+
+
+BLANK: dict[str, Callable[[Challenge], dict[str, FormValue]]] = {
+    "no answer field at all": lambda c: {},
+    "empty values": lambda c: _every_field(c, ""),
+    "only spaces": lambda c: _every_field(c, "   "),
+}
+
+
+@pytest.mark.parametrize("case", list(BLANK))
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_blank_answer_records_nothing_and_asks_again(
+    kind: str, case: str, socle_agent: Agent
+) -> None:
+    """« Valider » with nothing chosen or typed is not a wrong answer: the same challenge
+    comes back saying what to do, and nothing is recorded or sent."""
+    challenge = pick(socle_agent, kind)
+    page = show(socle_agent, challenge)
+    response = socle_agent.submit(page, BLANK[case](challenge))
+    assert response.status_code == 303
+    again = socle_agent.follow(response)
+    assert again.status == 200
+    assert again.challenge_id == challenge.id
+    assert "ou cliquez sur « Je passe »" in again.text()
+    assert 'aria-invalid="true"' in again.html
+    assert socle_agent.records() == []
+    assert not [s for s in socle_agent.statements() if s["verb"]["id"].endswith("/answered")]
+    # The same form answered properly is then recorded as the first answer.
+    feedback = socle_agent.answer(again, "wrong")
+    assert feedback.answer_status == "ko"
+    (record,) = socle_agent.records()
+    assert record.seq == 1
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))

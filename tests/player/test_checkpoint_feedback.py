@@ -48,25 +48,39 @@ def test_a_checkpoint_every_five_answers_recaps_exactly_those_five(
             page = agent.start_timer(page)
             continue
         challenge = agent.content.challenges[page.challenge_id or ""]
-        feedback = agent.answer(page, mixed(len(given), challenge))
+        after = agent.answer(page, mixed(len(given), challenge))
         seq = len(given) + 1
-        given.append((seq, feedback.answer_status or ""))
-        onward = [link for link in feedback.links if "/play" in link]
-        assert len(onward) == 1, onward
-        if seq % 5 == 0:
+        given.append((seq, after.answer_status or ""))
+        if after.answer_status == "ok":
+            # A right answer goes straight on: to the checkpoint every fifth answer, else to
+            # the next challenge, with a one-line confirmation.
+            assert f'data-answered="{seq}"' in after.html
+            checkpoint = after if seq % 5 == 0 else None
+            if checkpoint is None:
+                assert after.challenge_id or after.is_timer_warning
+                page = after
+                continue
+            assert checkpoint.checkpoint == str(seq)
+            checkpoints.append(f"/play/checkpoint?lt={agent.token}&upto={seq}")
+        else:
+            onward = [link for link in after.links if "/play" in link]
+            assert len(onward) == 1, onward
+            if seq % 5 != 0:
+                assert "/play/checkpoint" not in onward[0]
+                page = agent.follow(agent.client.get(onward[0]))
+                assert page.challenge_id or page.is_timer_warning
+                continue
             assert "/play/checkpoint" in onward[0]
             assert f"upto={seq}" in onward[0]
             checkpoint = agent.follow(agent.client.get(onward[0]))
-            assert checkpoint.checkpoint == str(seq)
-            assert recap(checkpoint) == given[-5:]
-            ok = sum(1 for _n, status in given[-5:] if status == "ok")
-            assert f"Sur ces 5 dernières questions, vous avez réussi {ok}" in checkpoint.text()
             checkpoints.append(onward[0])
-            onward = [link for link in checkpoint.links if "/play" in link]
-            assert len(onward) == 1
-            assert "/play/checkpoint" not in onward[0]
-        else:
-            assert "/play/checkpoint" not in onward[0]
+        assert checkpoint.checkpoint == str(seq)
+        assert recap(checkpoint) == given[-5:]
+        ok = sum(1 for _n, status in given[-5:] if status == "ok")
+        assert f"Sur ces 5 dernières questions, vous avez réussi {ok}" in checkpoint.text()
+        onward = [link for link in checkpoint.links if "/play" in link]
+        assert len(onward) == 1
+        assert "/play/checkpoint" not in onward[0]
         page = agent.follow(agent.client.get(onward[0]))
         assert page.challenge_id or page.is_timer_warning
     assert len(checkpoints) == 2

@@ -26,8 +26,8 @@ def test_report_lists_agents_attempts_but_not_previews(make_agent: Callable[...,
 
     report = teacher.page("/activity/report")
     assert report.status == 200
-    assert report.html.count('data-report-status="completed"') == 1
-    assert report.html.count('data-report-status="started"') == 1
+    assert report.html.count('data-report-status="finished"') == 1
+    assert report.html.count('data-report-status="in_progress"') == 1
     assert "agent-finisher" in report.html
     assert "agent-midway" in report.html
     assert "teacher-1" not in report.html
@@ -37,13 +37,14 @@ def test_report_lists_agents_attempts_but_not_previews(make_agent: Callable[...,
     rows = list(
         csv.DictReader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
     )
-    by_agent = {row["agent"]: row for row in rows}
+    by_agent = {row["Agent (identifiant)"]: row for row in rows}
     assert set(by_agent) == {"agent-finisher", "agent-midway"}
-    assert by_agent["agent-finisher"]["statut"] == "completed"
-    levels = {code for code in rows[0] if code[0].isdigit()}
+    assert by_agent["agent-finisher"]["Statut"] == "terminé"
+    assert by_agent["agent-midway"]["Statut"] == "en cours"
+    levels = {column.removeprefix("Niveau ") for column in rows[0] if column.startswith("Niveau ")}
     assert levels == {"1.2", "1.3", "4.1", "4.2"}
-    assert all(by_agent["agent-finisher"][code] != "" for code in levels)
-    assert by_agent["agent-midway"]["reponses"] == "3"
+    assert all(by_agent["agent-finisher"][f"Niveau {code}"] != "" for code in levels)
+    assert all(by_agent["agent-midway"][f"Niveau {code}"] == "" for code in levels)
 
 
 def test_report_is_for_teachers_only(make_agent: Callable[..., Agent]) -> None:

@@ -41,7 +41,7 @@ def test_hostile_agent_ids_are_neutralised_in_the_csv(
         csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
     )
     header, line = rows[0], rows[1]
-    cell = line[header.index("agent")]
+    cell = line[header.index("Agent (identifiant)")]
     assert cell == "'" + sub
     for row in rows:
         for value in row:

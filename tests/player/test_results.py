@@ -50,7 +50,7 @@ def test_results_mark_each_measured_competence_with_its_level(
     ceilings = {c.code: c.max_level for c in view.competences}
     assert all(0 <= level <= ceilings[code] for code, level in results.levels.items())
 
-    # « Pour progresser » lists the tutorials of failed skills, and no others.
+    # The tutorials, all folded per competence, are those of failed skills and no others.
     content = agent.content
     failed = {r.skill_id for r in agent.records() if r.status != "ok"}
     succeeded = {r.skill_id for r in agent.records()} - failed
@@ -58,7 +58,7 @@ def test_results_mark_each_measured_competence_with_its_level(
     others = {
         t for s in succeeded for t in content.skills[s].tutorials + content.skills[s].learn_more
     } - wanted
-    section = results.html.split("Pour progresser", 1)[1]
+    section = results.html.split("Tous les tutoriels, par compétence", 1)[1]
     listed = set(re.findall(r'data-tutorial="([^"]+)"', section))
     assert listed == wanted
     assert not listed & others
@@ -103,8 +103,11 @@ def test_a_retry_waits_for_the_configured_delay(
     finished = player_clock() - timedelta(seconds=ago)
     agent.change_attempt(finished_at=finished)
     results = agent.page("/play/results")
-    retry_form = results.form_to("/play/start")
+    # « Recommencer » asks first: a link to a confirmation page that holds the form.
+    confirm = agent.page("/play/restart")
+    retry_form = confirm.form_to("/play/start")
     if not allowed:
+        assert not [link for link in results.links if "/play/restart" in link]
         assert retry_form is None
         assert "Vous pourrez recommencer le parcours à partir du" in results.text()
         agent.launch()  # a token issued after the end: only the retry delay can refuse it
@@ -117,7 +120,9 @@ def test_a_retry_waits_for_the_configured_delay(
         assert agent.verbs().count("attempted") == 1
         return
     assert retry_form is not None
-    assert agent.page("/play/results").hidden("/play/start")["new"] == "1"
+    assert [link for link in results.links if "/play/restart" in link]
+    assert "Recommencer le parcours ?" in confirm.text()
+    assert confirm.hidden("/play/start")["new"] == "1"
     page = agent.start(new="1")
     assert page.challenge_id
     assert page.seq == 1

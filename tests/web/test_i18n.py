@@ -27,7 +27,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from lti_tool.config import PACKAGE_DIR, PROJECT_DIR
+from lti_tool.content.loader import load_content
+from lti_tool.domain.framework import NumberSolution
 from lti_tool.player.markdown import render
+from lti_tool.player.presenter import number_answer
 from tests.live import forms
 from tests.lti.forge import DL, INSTRUCTOR, TestPlatform, login, register, running_platform
 from tests.player_helpers import right_answer, wrong_answer
@@ -196,6 +199,10 @@ def content_texts() -> frozenset[str]:
         for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
             texts.add(" ".join(text.split()))
             texts.update(visible_texts(str(render(text))))
+    # Expected numeric answers, written as the content writes them (French digits, its unit).
+    for challenge in load_content(PROJECT_DIR / "content").challenges.values():
+        if isinstance(challenge.solution, NumberSolution) and challenge.solution.accepted:
+            texts.add(" ".join(number_answer(challenge.solution).split()))
     return frozenset(texts)
 
 
@@ -385,7 +392,7 @@ def test_a_whole_parcours_in_english_shows_no_french_ui(
         "Expected",
     ):
         assert english_text in seen, english_text
-    assert "Mastery rate for the assessment:" in results
+    assert "Mastery rate:" in results
     assert "Your self-assessment and the measurement" in results
 
 
