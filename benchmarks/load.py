@@ -506,7 +506,13 @@ class Stack:
 
 class _Monitor:
     """CPU of each group of processes over the measured window, and samples every second of
-    the database connections and the outbox depth."""
+    the database connections and the outbox depth.
+
+    The database's CPU is that of the server's own processes (checkpointer, WAL writer...)
+    and of the backends serving this run's database only (other databases on the same server
+    are left out). Backends come and go during the run: each one's CPU is sampled every
+    second and counted from its first sample in the window (zero for a backend born in it) to
+    its last, so a backend that ends keeps what it used."""
 
     def __init__(self, stack: Stack, phase: Phase, servers: list[Any]) -> None:
         import psutil
@@ -514,13 +520,15 @@ class _Monitor:
         self.stack, self.phase = stack, phase
         self.groups = {
             "tool_cpu": servers,
-            "db_cpu": [
-                p for p in psutil.process_iter(["name"]) if (p.info["name"] or "") == "postgres"
-            ],
             "lrs_cpu": [self.stack.lrs.process and psutil.Process(self.stack.lrs.process.pid)],
             "worker_cpu": stack.tree("xapi-worker"),
         }
         self.start_cpu: dict[str, float] = {}
+        self.measuring = False
+        self.db_lock = threading.Lock()
+        self.db_first: dict[int, float] = {}
+        self.db_last: dict[int, float] = {}
+        self.db_processes: dict[int, Any] = {}
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -539,18 +547,59 @@ class _Monitor:
                 continue
         return total
 
-    def begin(self) -> None:
-        # refresh the postgres backends: connections open and close during the run
+    def _sample_db(self, pids: set[int], born_now: bool) -> None:
+        """Record the CPU of the server's processes and of this database's backends."""
         import psutil
 
-        self.groups["db_cpu"] = [
-            p for p in psutil.process_iter(["name"]) if (p.info["name"] or "") == "postgres"
-        ]
+        with self.db_lock:
+            for pid in pids:
+                if pid not in self.db_processes:
+                    try:
+                        self.db_processes[pid] = psutil.Process(pid)
+                    except psutil.Error:
+                        continue
+                    if born_now:  # a backend that started inside the window used nothing before
+                        self.db_first[pid] = 0.0
+            for pid, process in list(self.db_processes.items()):
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    del self.db_processes[pid]  # ended: its last sample stands
+                    continue
+                used = times.user + times.system
+                self.db_first.setdefault(pid, used)
+                self.db_last[pid] = used
+
+    def _db_pids(self, connection: Any) -> set[int]:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s OR datname IS NULL",
+            (self.stack.database,),
+        ).fetchall()
+        return {int(row[0]) for row in rows} - {connection.info.backend_pid}
+
+    def begin(self) -> None:
+        import psycopg
+
+        dsn = self.stack.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            pids = self._db_pids(connection)
+        with self.db_lock:
+            self.db_first.clear()
+            self.db_last.clear()
+            self.db_processes.clear()
+        self._sample_db(pids, born_now=False)
+        self.measuring = True
         self.start_cpu = {name: self._cpu(procs) for name, procs in self.groups.items()}
 
     def end(self) -> None:
         for name, procs in self.groups.items():
             setattr(self.phase, name, self._cpu(procs) - self.start_cpu.get(name, 0.0))
+        self._sample_db(set(), born_now=True)
+        self.measuring = False
+        with self.db_lock:
+            self.phase.db_cpu = sum(
+                self.db_last[pid] - self.db_first.get(pid, 0.0) for pid in self.db_last
+            )
         self.stop_event.set()
         self.thread.join(timeout=5)
 
@@ -560,6 +609,8 @@ class _Monitor:
         dsn = self.stack.url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as connection:
             while not self.stop_event.wait(1.0):
+                if self.measuring:
+                    self._sample_db(self._db_pids(connection), born_now=True)
                 connections = connection.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
                     (self.stack.database,),
