@@ -38,7 +38,7 @@ def _content() -> Content:
         ("alg-2-b", "4"),
         ("pj-3-a", "12 Mo"),
         ("pj-3-a", "12 MB"),
-        ("dp-4-a", "1 mois"),
+        ("dp-4-d", "1 mois"),
         ("imp-5-c", "147 h"),
         ("ec-5-a", "1 800 €"),
         ("lg-3-a", "25 %"),
@@ -52,7 +52,7 @@ def _content() -> Content:
         ("nav-1-b", {"nav1": "Mozilla Firefox", "nav2": "Chrome"}),
         ("dp-2-b", {"cat1": "données de santé", "cat2": "opinions politiques"}),
         (
-            "dp-4-b",
+            "dp-4-e",
             {
                 "copie": "Droit d'accès",
                 "erreur": "Droit de rectification",
@@ -74,7 +74,7 @@ def _content() -> Content:
         ("img-4-c", "16 ×"),
         ("sav-6-d", "lundi 9 mars"),
         ("sav-6-d", "09.03.2026"),
-        ("fmt-4-b", "Note d'organisation de la médiathèque Louise Michel"),
+        ("fmt-4-e", "Note d'organisation de la médiathèque Louise Michel"),
     ],
 )
 def test_correct_answers_are_accepted(challenge_id: str, answer: object) -> None:
@@ -94,7 +94,7 @@ def test_correct_answers_are_accepted(challenge_id: str, answer: object) -> None
         ("dp-2-b", {"cat1": "santé", "cat2": "données de santé"}),
         ("dp-2-b", {"cat1": "religion", "cat2": "convictions religieuses"}),
         (
-            "dp-4-b",
+            "dp-4-e",
             {
                 "copie": "Droit d'accès",
                 "erreur": "Droit de rectification",
