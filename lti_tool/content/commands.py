@@ -22,6 +22,7 @@ from lti_tool.content.audit import format_summary
 from lti_tool.content.durations import Method, read_measures
 from lti_tool.content.durations import write as write_durations
 from lti_tool.content.loader import DURATIONS_FILE, lint_content
+from lti_tool.content.published import PUBLISHED_FILE, publish
 from lti_tool.domain.adaptive import (
     DEFAULT_ALGORITHM,
     BaselineAlgorithm,
@@ -105,6 +106,20 @@ def lint(content_dir: Path | None) -> None:
         f"{len(loaded.skills)} skills, {len(loaded.challenges)} challenges, "
         f"{len(loaded.tutorials)} tutorials, {len(loaded.parcours)} parcours, "
         f"{len(loaded.job_profiles)} job profiles, {len(report.warnings)} warning(s)"
+    )
+
+
+@content.command("publish")
+@content_dir_option
+def publish_command(content_dir: Path | None) -> None:
+    """Record the challenges not yet in published.yaml (what each id measures, so that
+    'socle content lint' refuses an id turned into another question). Run it when content is
+    released to agents; recorded entries are never rewritten."""
+    directory, loaded = _load(content_dir)
+    added = publish(directory, loaded.challenges)
+    click.echo(
+        f"{directory / PUBLISHED_FILE}: {len(added)} challenge(s) recorded"
+        + (f" ({', '.join(added[:10])}{'…' if len(added) > 10 else ''})" if added else "")
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from lti_tool.content.problems import ContentError, Problem, Problems
+from lti_tool.content.published import PUBLISHED_FILE, check_published
 from lti_tool.content.yamlnodes import Node, Reader, line_of, parse_file
 from lti_tool.domain.checking import parse_number
 from lti_tool.domain.framework import (
@@ -78,6 +79,7 @@ KNOWN_ROOT_ENTRIES = frozenset(
         ATTACHMENTS_DIR,
         # Read by the training reports (lti_tool/reports/themes.py), which check it.
         "training-themes.yaml",
+        PUBLISHED_FILE,
     }
 )
 COMPETENCE_CODE = re.compile(r"[1-9][0-9]?\.[1-9][0-9]?")
@@ -196,6 +198,15 @@ def lint_content(path: Path) -> LintReport:
     _check_references(state)
     for check in state.deferred:
         check()
+    if not problems.errors:
+        challenges = {
+            challenge.id: challenge
+            for tube in state.tubes.values()
+            for skill in tube.skills
+            for challenge in skill.challenges
+        }
+        places = {k: (p.path, p.line) for k, p in state.challenge_places.items()}
+        check_published(root, challenges, places, problems)
     errors = problems.errors
     content = None
     if not errors:
