@@ -56,14 +56,16 @@ def test_an_attempt_goes_on_across_a_release_that_archives_its_challenges(
     answered = agent.records()[0].challenge_id
     on_screen = agent.play()
     current = on_screen.challenge_id
-    assert current is not None and current != answered
+    assert current is not None
+    assert current != answered
 
     released_dir = tmp_path / "released-content"
     shutil.copytree(PROJECT_DIR / "content", released_dir)
     _archive(released_dir, {answered, current})
     released = make_app(make_settings(content_dir=released_dir))
     served = released.extensions["socle"].catalogue.content.challenges
-    assert not served[answered].is_served and not served[current].is_served
+    assert not served[answered].is_served
+    assert not served[current].is_served
 
     # The same agent, same page token, now served by a node running the new release.
     agent.app = released
