@@ -6,7 +6,8 @@ The reasoning is in ``docs/adaptive-algorithm.md``; in short:
   mastered when ``θ ≥ ℓ``. A challenge is answered correctly with probability
   ``c + (1 - c - s) · logistic(a · (θ - b))`` (3PL with slip): ``b`` is the skill level (or a
   calibrated difficulty), ``a`` a discrimination, ``c`` the chance of guessing (``1/n`` for a
-  ``qcu`` with ``n`` proposals, much less for free text), ``s`` the chance of a slip.
+  ``qcu`` with ``n`` proposals, much less for free text), ``s`` the chance of a slip. The
+  discrimination is uncertain: each curve is averaged over 0.6–1.4 times the nominal ``a``.
 * **Posterior on a grid.** ``θ`` lives on a grid of fifths of a level. The prior of one
   competence is a normal centred on what the *other* competences say about the person's general
   level (a normal–normal hierarchy): people good at some competences tend to be good at others,
