@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 
@@ -180,8 +181,10 @@ def test_socle_stays_accurate_in_the_harsh_world(view: ParcoursView) -> None:
         view, [SocleAlgorithm()], learners=25, seed=11, config=WORLD_PRESETS["harsh"]
     )
     socle = reports[0]
-    assert socle.mean_challenges <= 60
-    assert socle.within_one_accuracy >= 0.93
+    # The harsh world may cost more than the standard one's 50 (uncertain discriminations and
+    # up to 9 answers for uneven agents: about 60–70 on the synthetic content).
+    assert socle.mean_challenges <= 75
+    assert socle.within_one_accuracy >= 0.94
     assert socle.exact_accuracy >= 0.5
 
 
@@ -223,3 +226,70 @@ def test_what_is_settled_is_what_the_estimates_say(
             status = OK if rng.random() < right else KO
             answers.append(Answer(challenge.id, challenge.skill_id, status))
         assert all(finished for _, finished in socle.settled(view, answers))
+
+
+def test_uncertain_discrimination_flattens_the_curve() -> None:
+    """Integrating the slope over a spread of values: answers far from the item count less."""
+    from lti_tool.domain.adaptive.socle import _success_curves
+
+    grid = [x / 5 for x in range(-5, 35)]
+    parameters = (1.7, 3.0, 0.25, 0.05)
+    nominal, _ = _success_curves(grid, parameters, 0.0)
+    same, _ = _success_curves(grid, parameters, 0.0, (1.0,))
+    assert same == pytest.approx(nominal, abs=1e-15)
+    right, wrong = _success_curves(grid, parameters, 0.0, (0.6, 1.0, 1.4))
+    assert all(r + w == pytest.approx(1.0) for r, w in zip(right, wrong, strict=True))
+    at_b = grid.index(3.0)
+    assert right[at_b] == pytest.approx(nominal[at_b])
+    # Below the difficulty a right answer is likelier (a lucky weak item), above it a wrong one.
+    assert all(r > n for r, n in zip(right[:at_b], nominal[:at_b], strict=True))
+    assert all(r < n for r, n in zip(right[at_b + 1 :], nominal[at_b + 1 :], strict=True))
+    # ...still increasing, between the guessing and 1 − slip.
+    assert all(low < high for low, high in itertools.pairwise(right))
+    assert min(right) > 0.25
+    assert max(right) < 0.95
+
+
+def test_uncertain_discrimination_needs_more_evidence(view: ParcoursView) -> None:
+    """The same answers leave a wider posterior: the engine asks more before stopping."""
+    plain = SocleAlgorithm(SocleSettings(discrimination_factors=()))
+    robust = SocleAlgorithm()  # the default integrates the discrimination out
+    assert robust.settings.discrimination_factors == (0.6, 1.0, 1.4)
+    code = view.competences[0].code
+    answers = _answers_at(view, code, 2.5)
+    sd_plain = plain.estimates(view, answers)[0].sd
+    sd_robust = robust.estimates(view, answers)[0].sd
+    assert sd_robust > sd_plain
+    lengths = [
+        simulate(
+            view, [engine], learners=12, seed=3, config=WORLD_PRESETS["weak-discrimination"]
+        )[0].mean_challenges
+        for engine in (plain, robust)
+    ]
+    assert lengths[1] > lengths[0]
+
+
+def test_uneven_agents_get_a_stricter_stop_by_default(view: ParcoursView) -> None:
+    """The within-one threshold moves from 0.95 to 0.98 with the weight of the wide spread,
+    and an uneven agent's competence may get 9 answers instead of 7."""
+    socle = SocleAlgorithm()
+    assert (socle.settings.uneven_within_one, socle.settings.uneven_max_per_competence) == (
+        0.98,
+        9,
+    )
+    code = view.competences[0].code
+    answers = _answers_at(view, code, 2.5)[:3]
+    _, prepared = socle._prepare(view, answers)
+    cm, tally, _ = prepared[0]
+    assert tally.count == 3
+    middle = len(cm.levels) // 2
+    masses = [0.0] * len(cm.levels)
+    masses[middle], masses[middle - 1], masses[middle + 1] = 0.6, 0.18, 0.18
+    masses[0] += 0.04  # within one: 0.96
+    level = cm.levels[middle]
+    assert socle._done(cm, tally, masses, level, wide=0.0)
+    assert not socle._done(cm, tally, masses, level, wide=1.0)
+    plain = SocleAlgorithm(SocleSettings(uneven_within_one=0.95, uneven_max_per_competence=7))
+    assert plain._done(cm, tally, masses, level, wide=1.0)
+    assert socle._max_answers(0.4) == 7
+    assert socle._max_answers(0.6) == 9
