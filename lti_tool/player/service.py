@@ -625,7 +625,10 @@ _PROGRESS = LruCache(20_000)
 
 def clear_process_caches() -> None:
     """Forget what this process computed for earlier requests (benchmarks, tests)."""
+    from xapi.builders import forget_kept_parts
+
     _PROGRESS.clear()
+    forget_kept_parts()
 
 
 def _offers_grades(launch: Launch) -> bool:
