@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lti_tool.config import PACKAGE_DIR, Settings
 from lti_tool.content_store import Catalogue
 from lti_tool.db import Database, private_dir
-from lti_tool.i18n import SUPPORTED_LOCALES
+from lti_tool.i18n import SUPPORTED_LOCALES, install_request_translations
 from lti_tool.logging_setup import install_log_escaping
 from lti_tool.lti.launch import JwksCache
 from lti_tool.lti.limits import init_login_limits
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             database, stale_for=settings.report_stale_for, background=not settings.testing
         ),
     )
-    Babel(app, locale_selector=_select_locale)
+    install_request_translations(app, Babel(app, locale_selector=_select_locale))
     app.jinja_env.globals["get_locale"] = get_locale
 
     from lti_tool.lti.views import bp as lti_bp

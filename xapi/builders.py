@@ -318,17 +318,22 @@ def finalize(statement: Statement) -> JsonObject:
     if isinstance(statement.timestamp, datetime):
         data["timestamp"] = format_timestamp(statement.timestamp)
     result = data.get("result")
-    tincan_result = statement.result
-    if isinstance(result, dict) and tincan_result is not None:
-        if isinstance(tincan_result.duration, timedelta):
-            result["duration"] = format_duration(tincan_result.duration)
-        score = result.get("score")
-        if isinstance(score, dict):
-            for key in ("raw", "min", "max"):
-                number = score.get(key)
-                if isinstance(number, float) and number.is_integer():
-                    score[key] = int(number)
+    if isinstance(result, dict) and statement.result is not None:
+        _finalize_result(result, statement.result)
     return data
+
+
+def _finalize_result(result: JsonObject, tincan_result: Result) -> JsonObject:
+    """The corrections of :func:`finalize` on a serialised ``result``."""
+    if isinstance(tincan_result.duration, timedelta):
+        result["duration"] = format_duration(tincan_result.duration)
+    score = result.get("score")
+    if isinstance(score, dict):
+        for key in ("raw", "min", "max"):
+            number = score.get(key)
+            if isinstance(number, float) and number.is_integer():
+                score[key] = int(number)
+    return result
 
 
 # --- Statement kinds: one method per part -----------------------------------------------------
@@ -477,6 +482,43 @@ class _ChallengeAnswered(_StatementKind):
 
     def object(self) -> Activity:
         return self.builder.challenge_activity(self.answer.challenge)
+
+    def build(self) -> JsonObject:
+        """The statement from tincan's serialised parts, kept per attempt, per challenge and
+        per (competence, tube, skill): what differs between two answers — id, timestamp,
+        result, the skill level extension — is filled in; the rest is the JSON that tincan
+        produced for the same values (keys in the same order), so the statement is the one
+        :meth:`_StatementKind.build` gives. An answer whose parts are not all known yet is
+        built whole, and teaches its parts. The parts are keyed by the frozen values
+        themselves (and the builder's settings): a changed value is a new key, never a stale
+        part."""
+        settings = self.builder.settings_key()
+        answer = self.answer
+        keys = (
+            (settings, self.attempt),
+            (settings, answer.challenge),
+            (settings, answer.competence, answer.tube, answer.skill),
+        )
+        skeleton, activity, grouping = (_ANSWERED_PARTS.get(key) for key in keys)
+        data: JsonObject
+        if skeleton is None or activity is None or grouping is None:
+            data = super().build()
+            context = data["context"]["contextActivities"]
+            _ANSWERED_PARTS.remember(keys[0], json.dumps(data))
+            _ANSWERED_PARTS.remember(keys[1], json.dumps(data["object"]))
+            _ANSWERED_PARTS.remember(keys[2], json.dumps(context["grouping"][:3]))
+            return data
+        data = json.loads(skeleton)
+        data["id"] = str(self.statement_id())
+        data["object"] = json.loads(activity)
+        context = data["context"]
+        context_grouping = context["contextActivities"]["grouping"]
+        context_grouping[:3] = json.loads(grouping)
+        context["extensions"].update(self.context_extensions())
+        tincan_result = self.result()
+        data["result"] = _finalize_result(json.loads(tincan_result.to_json()), tincan_result)
+        data["timestamp"] = format_timestamp(_aware(self.timestamp))
+        return data
 
     def result(self) -> Result:
         answer = self.answer
@@ -658,6 +700,34 @@ def _check_level(level: int) -> int:
     return level
 
 
+class _Parts:
+    """Serialised statement parts (JSON text: every use parses its own copy), bounded: when
+    full, it starts again empty (the parts are rebuilt by the next answers)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.parts: dict[Any, str] = {}
+
+    def get(self, key: Any) -> str | None:
+        return self.parts.get(key)
+
+    def remember(self, key: Any, text: str) -> None:
+        if len(self.parts) >= self.size:
+            self.parts = {}
+        self.parts[key] = text
+
+    def clear(self) -> None:
+        self.parts = {}
+
+
+_ANSWERED_PARTS: Final = _Parts(8192)
+
+
+def forget_kept_parts() -> None:
+    """Empty the kept statement parts (benchmarks of a process that saw nothing yet)."""
+    _ANSWERED_PARTS.clear()
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"statement timestamps must be timezone-aware, got naive {value!r}")
@@ -692,6 +762,16 @@ class StatementBuilder:
         self.share_identity = share_identity
         self.include_solutions = include_solutions
         self.platform = f"{v.PLATFORM} {software_version}" if software_version else v.PLATFORM
+
+    def settings_key(self) -> tuple[Any, ...]:
+        """Everything of the builder that a statement depends on."""
+        return (
+            self.base_url,
+            self.iri_base,
+            self.share_identity,
+            self.include_solutions,
+            self.platform,
+        )
 
     # activities shared by several statements ---------------------------------------------
     def parcours_activity(self, parcours: Parcours) -> Activity:

@@ -279,7 +279,20 @@ def load_launch(session: Session, launch_id: str) -> Launch | None:
     deployment, user and resource link — in one query (SQLAlchemy would otherwise load each
     on first access: four more round trips per page)."""
     row = session.scalars(_LAUNCH_CONTEXT, {"launch_id": launch_id}).one_or_none()
-    if row is None:
-        return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    return row if expires > datetime.now(UTC) else None
+    return row if row is not None and unexpired(row) else None
+
+
+def launch_context_options() -> tuple[Any, ...]:
+    """The joined loads of :func:`load_launch`, for a query that reads more with it."""
+    return (
+        joinedload(Launch.platform),
+        joinedload(Launch.deployment),
+        joinedload(Launch.user),
+        joinedload(Launch.resource_link),
+    )
+
+
+def unexpired(launch: Launch) -> bool:
+    expires = launch.expires_at
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    return expires > datetime.now(UTC)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import g, request
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from lti_tool.lti.service import load_launch
 from lti_tool.lti.tokens import TOKEN_FIELD, TokenError
@@ -26,11 +28,12 @@ class PageError(Exception):
         self.message, self.advice, self.status = message, advice, status
 
 
-def current_launch() -> Launch:
+def current_launch(load: Callable[[Session, str], Launch | None] = load_launch) -> Launch:
     """The launch named by the request's token; sets the page locale and a fresh token.
 
     Refuses a token of another user than the launch's, and a form posted with a token issued
-    before the attempt finished (see :mod:`lti_tool.lti.tokens`).
+    before the attempt finished (see :mod:`lti_tool.lti.tokens`). ``load`` reads the launch
+    context (a page may read more in the same query: the player's reads the attempts too).
     """
     tokens = socle().tokens
     try:
@@ -46,7 +49,7 @@ def current_launch() -> Launch:
                 401,
             ) from exc
         raise _not_from_the_lms() from exc
-    launch = load_launch(db_session(), token.launch_id)
+    launch = load(db_session(), token.launch_id)
     if launch is None:
         raise PageError(
             _("Votre session a expiré."),

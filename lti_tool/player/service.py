@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import CursorResult, bindparam, event, func, select, update
+from sqlalchemy import CursorResult, and_, bindparam, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -30,6 +30,7 @@ from lti_tool.domain.framework import Challenge, ChallengeType, Content
 from lti_tool.domain.scoring import AssessmentResult, score
 from lti_tool.domain.target import ParcoursView, parcours_view
 from lti_tool.lti.roles import TEACHER
+from lti_tool.lti.service import launch_context_options, unexpired
 from lti_tool.models import AnswerRecord, Attempt, Launch
 from lti_tool.player.exposure import ExposureCounter
 
@@ -131,6 +132,34 @@ _PREVIEW_ATTEMPTS = (
     select(Attempt)
     .where(Attempt.resource_link_pk == bindparam("link_pk"))
     .where(Attempt.launch_id == bindparam("launch_id"), Attempt.preview.is_(True))
+    .order_by(Attempt.number.desc())
+)
+#: The launch context and the attempts it may see (``Player.attempts_of``'s two queries, the
+#: one that fits the launch chosen in SQL) in one statement: a row per attempt, or one row
+#: without an attempt.
+_LAUNCH_AND_ATTEMPTS = (
+    select(Launch, Attempt)
+    .outerjoin(
+        Attempt,
+        and_(
+            Attempt.resource_link_pk == Launch.resource_link_pk,
+            or_(
+                and_(
+                    Launch.role != TEACHER,
+                    Launch.user_pk.is_not(None),
+                    Attempt.user_pk == Launch.user_pk,
+                    Attempt.preview.is_(False),
+                ),
+                and_(
+                    or_(Launch.role == TEACHER, Launch.user_pk.is_(None)),
+                    Attempt.launch_id == Launch.id,
+                    Attempt.preview.is_(True),
+                ),
+            ),
+        ),
+    )
+    .where(Launch.id == bindparam("launch_id"))
+    .options(*launch_context_options())
     .order_by(Attempt.number.desc())
 )
 
@@ -246,6 +275,21 @@ class Player:
         attempts = list(session.scalars(query, values))
         session.info[memo_key] = (session.get_transaction(), attempts)
         return list(attempts)
+
+    @staticmethod
+    def load_launch(session: Session, launch_id: str) -> Launch | None:
+        """:func:`lti_tool.lti.service.load_launch` and :meth:`attempts_of` in one query.
+
+        The attempts are kept for the transaction the query began, as ``attempts_of`` keeps
+        its own: the page's later reads of them send nothing."""
+        rows = session.execute(_LAUNCH_AND_ATTEMPTS, {"launch_id": launch_id}).all()
+        if not rows or not unexpired(rows[0][0]):
+            return None
+        launch: Launch = rows[0][0]
+        if launch.resource_link_pk is not None:
+            attempts = [attempt for _, attempt in rows if attempt is not None]
+            session.info[(_ATTEMPTS_MEMO, launch.id)] = (session.get_transaction(), attempts)
+        return launch
 
     @staticmethod
     def _forget_attempts(session: Session, launch: Launch) -> None:
@@ -625,7 +669,10 @@ _PROGRESS = LruCache(20_000)
 
 def clear_process_caches() -> None:
     """Forget what this process computed for earlier requests (benchmarks, tests)."""
+    from xapi.builders import forget_kept_parts
+
     _PROGRESS.clear()
+    forget_kept_parts()
 
 
 def _offers_grades(launch: Launch) -> bool:

@@ -92,7 +92,7 @@ def _activity_launch() -> Launch:
     A deep-linking launch (a teacher choosing a parcours) has no resource link, hence no
     attempt: its token opens no player page.
     """
-    launch = current_launch()
+    launch = current_launch(player().load_launch)
     if launch.resource_link is None:
         abort(404)
     return launch

@@ -424,3 +424,28 @@ def test_not_found_and_landing_pages_follow_accept_language(
     assert_english(landing, english)
     assert "Available assessments" in landing
     assert "Data awareness" in landing  # catalogue titles in the page's language
+
+
+def test_each_request_translates_through_its_own_catalogue(app: Flask) -> None:
+    """The catalogue kept per request (``RequestDomain``) follows each request's locale:
+    Python strings, lazy strings and templates alike, one request after another."""
+    from flask import render_template_string
+    from flask_babel import gettext, lazy_gettext
+
+    from lti_tool.i18n import RequestDomain
+
+    assert isinstance(app.extensions["babel"].instance.domain_instance, RequestDomain)
+    lazy = lazy_gettext("Aucune réponse.")
+    seen = []
+    for language in ("en", "fr", "en"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            seen.append(
+                (
+                    gettext("Aucune réponse."),
+                    str(lazy),
+                    render_template_string("{{ _('Votre session a expiré.') }}"),
+                )
+            )
+    english = ("No answer.", "No answer.", "Your session has expired.")
+    french = ("Aucune réponse.", "Aucune réponse.", "Votre session a expiré.")
+    assert seen == [english, french, english]

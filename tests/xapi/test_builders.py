@@ -387,3 +387,46 @@ def test_minted_iris_are_percent_encoded_single_segments() -> None:
     assert v.parse_activity_path("/xapi/activities/skill/a%20b%2Fc") == ("skill", "a b/c")
     with pytest.raises(ValueError, match="absolute"):
         v.normalize_base_url("socle.example.fr")
+
+
+def test_answered_from_kept_parts_is_the_whole_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``answered`` statements assembled from the serialised parts kept per attempt, challenge
+    and skill are the statements tincan builds whole, to the byte and the key order — for
+    every answer kind, both registration policies, a course-less launch, and a value that
+    changed under the same id (a new key, never a stale part)."""
+    from xapi import builders
+
+    builders._ANSWERED_PARTS.clear()
+    whole = builders._StatementKind.build
+    built_whole: list[str] = []
+
+    def counting(kind: Any) -> dict[str, Any]:
+        built_whole.append(kind.answer.challenge.id)
+        return whole(kind)
+
+    monkeypatch.setattr(builders._StatementKind, "build", counting)
+    attempt = samples.attempt()
+    no_course = replace(
+        samples.attempt(uuid.UUID(int=7)),
+        lti=replace(attempt.lti, context_id=None, context_title=None),
+    )
+    answers = samples.answers()
+    relevelled = replace(answers[0], skill=replace(answers[0].skill, level=5))
+    cases = [
+        (builder, values, answer)
+        for builder in (
+            samples.make_builder(),
+            samples.make_builder(share_identity=True, include_solutions=True),
+        )
+        for values in (attempt, no_course)
+        for answer in [*answers, relevelled]
+    ]
+    for round_ in (1, 2):
+        built_whole.clear()
+        for builder, values, answer in cases:
+            kept = builder.challenge_answered(values, answer)
+            reference = whole(builders._ChallengeAnswered(builder, values, answer))
+            assert json.dumps(kept) == json.dumps(reference)
+        if round_ == 2:
+            assert built_whole == []  # every statement of the second round came from parts
+    assert len(builders._ANSWERED_PARTS.parts) > 0
