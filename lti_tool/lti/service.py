@@ -60,7 +60,27 @@ class LoginLimits:
 def _refuse_when_full(
     session: Session, limits: LoginLimits, address_prefix: str, now: datetime
 ) -> None:
-    unexpired = select(func.count()).select_from(LoginState).where(LoginState.expires_at >= now)
+    """Refuse a login when too many are in progress from this address, or from everyone.
+
+    A login is in progress until its launch: a state whose nonce a launch has burned is kept
+    until it expires (a copy of that launch must fail as a replay), but no longer counts —
+    otherwise every completed launch of the last ``login_state_lifetime`` seconds would, and
+    a site whose agents share one address (a town hall's NAT) would be refused after
+    ``per_address`` launches in that time, however few were in progress.
+    """
+    completed = (
+        select(UsedNonce.id)
+        .where(
+            UsedNonce.platform_id == LoginState.platform_id,
+            UsedNonce.nonce == LoginState.nonce,
+        )
+        .exists()
+    )
+    unexpired = (
+        select(func.count())
+        .select_from(LoginState)
+        .where(LoginState.expires_at >= now, ~completed)
+    )
     mine = session.scalar(
         unexpired.where(LoginState.state.startswith(address_prefix, autoescape=True))
     )

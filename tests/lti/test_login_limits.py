@@ -241,6 +241,37 @@ def test_unexpired_states_are_capped_per_address_and_in_total(make_settings: Any
         app.extensions["socle"].database.dispose()
 
 
+def test_completed_logins_do_not_count_against_the_cap(make_settings: Any) -> None:
+    """Agents behind one address (a town hall's NAT) launch one after the other: a login whose
+    launch went through no longer holds a place, however many launched in the last minutes;
+    logins still waiting for their launch do, and a copy of a completed launch is refused."""
+    app = create_app(make_settings(login_states_per_address=2))
+    try:
+        with running_platform() as platform:
+            register(app, platform)
+            launched = []
+            for number in range(5):
+                client = app.test_client()
+                state, nonce = login(client, platform)
+                token = platform.sign(platform.claims(nonce, sub=f"agent-{number}"))
+                response = post_launch(client, token, state)
+                assert response.status_code == 303, response.get_data(as_text=True)
+                launched.append((client, token, state))
+            assert states(app) == 5  # kept until they expire, for the replay check
+            client, token, state = launched[-1]
+            replay = post_launch(client, token, state)
+            assert 'data-rejection="replayed"' in replay.get_data(as_text=True)
+            waiting = app.test_client()
+            query = params(platform)
+            for _ in range(2):
+                assert waiting.get("/lti/login", query_string=query).status_code == 302
+            full = waiting.get("/lti/login", query_string=query)
+            assert full.status_code == 429
+            assert 'data-rejection="too_many_logins"' in full.get_data(as_text=True)
+    finally:
+        app.extensions["socle"].database.dispose()
+
+
 def test_expired_states_are_purged_and_do_not_count(make_settings: Any) -> None:
     app = create_app(make_settings(login_states_per_address=1))
     try:
