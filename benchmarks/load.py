@@ -76,6 +76,8 @@ if os.environ.get(ROLE_ENV) == "locust":
     from urllib.parse import parse_qs, urlsplit
 
     from locust import HttpUser, task
+    from locust.exception import StopUser
+    from locust.runners import STATE_STOPPED, STATE_STOPPING
     from lti1p3platform.registration import Registration
 
     from lti_tool.content_store import load_catalogue
@@ -120,6 +122,12 @@ if os.environ.get(ROLE_ENV) == "locust":
                 time.sleep(random.uniform(low, high))  # gevent-patched: yields
 
         def call(self, name: str, method: str, path: str, **kwargs: Any) -> Any:
+            # When the measured time is over, no new request starts: the agent stops between
+            # two pages (Locust would otherwise cut requests in flight after --stop-timeout,
+            # and count them as errors of the tool).
+            runner = self.environment.runner
+            if runner is not None and runner.state in (STATE_STOPPING, STATE_STOPPED):
+                raise StopUser()
             expect = kwargs.pop("expect", (200,))
             kwargs.setdefault("allow_redirects", False)
             with self.client.request(
@@ -473,7 +481,7 @@ class Stack:
             str(prefix),
             "--only-summary",
             "--stop-timeout",
-            "5",
+            "15",
             "--host",
             self.nodes(target)[0],
             "--loglevel",
