@@ -134,7 +134,12 @@ if os.environ.get(ROLE_ENV) == "locust":
                 method, self.url(path), name=name, catch_response=True, **kwargs
             ) as response:
                 if response.status_code not in expect:
-                    response.failure(f"{name}: HTTP {response.status_code}")
+                    # No HTTP status: the connection failed; say how (reset, refused...).
+                    why = f" ({type(response.error).__name__}: {response.error})"[:200]
+                    response.failure(
+                        f"{name}: HTTP {response.status_code}"
+                        + (why if response.status_code == 0 and response.error else "")
+                    )
                     raise _Abandon(name)
                 response.success()
             return response
@@ -391,6 +396,8 @@ class Stack:
                     "4",
                     "--chdir",
                     str(ROOT),
+                    "--config",  # the tool's gunicorn settings (keep-alive, graceful stop)
+                    "python:lti_tool.gunicorn_conf",
                     "benchmarks.bare_app:app",
                 ],
             )

@@ -88,7 +88,8 @@ def main() -> int:
         caddyfile = logs / "Caddyfile"
         caddyfile.write_text(
             f"{PROXY} {{\n\ttls internal\n\treverse_proxy {' '.join(NODES)} {{\n"
-            "\t\tlb_policy round_robin\n\t\thealth_uri /readyz\n\t}\n}\n"
+            "\t\tlb_policy round_robin\n\t\thealth_uri /readyz\n"
+            "\t\ttransport http {\n\t\t\tkeepalive 60s\n\t\t}\n\t}\n}\n"
         )
         spawn("caddy", ["caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile"])
     else:
