@@ -109,6 +109,9 @@ def make_app() -> Iterator[Callable[[Settings], Flask]]:
 
     yield _make
     for application in made:
+        # The grade-sync thread may be in a round (an attempt finished in the test): it ends
+        # before the pool goes, or its connection would be returned to a pool no one closes.
+        application.extensions["socle"].grades.stop()
         application.extensions["socle"].database.dispose()
 
 

@@ -113,9 +113,16 @@ class GradeSync:
                 self._thread.start()
         self._wake.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Stop the background thread, and wait up to ``timeout`` seconds for a round in
+        progress to end: its session then gives its connection back before the caller
+        disposes of the database (a connection returned afterwards would go to a pool no
+        one closes)."""
         self._stop.set()
         self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
