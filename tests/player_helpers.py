@@ -4,35 +4,16 @@ from __future__ import annotations
 
 from lti_tool.domain.framework import (
     Challenge,
-    DependentSolution,
-    FieldsSolution,
     MultipleChoiceSolution,
-    NumberSolution,
     SingleChoiceSolution,
-    TextSolution,
 )
+from lti_tool.simulated_agents import form_for
 
 
 def right_answer(challenge: Challenge) -> dict[str, str | list[str]]:
-    """Form fields that answer ``challenge`` correctly (as a knowledgeable agent would)."""
-    solution = challenge.solution
-    if isinstance(solution, SingleChoiceSolution):
-        return {"answer": str(solution.index)}
-    if isinstance(solution, MultipleChoiceSolution):
-        return {"answer": [str(i) for i in sorted(solution.indexes)]}
-    if isinstance(solution, TextSolution):
-        return {"answer": solution.accepted[0]}
-    if isinstance(solution, NumberSolution):
-        return {"answer": str(solution.accepted[0]).replace(".", ",")}
-    if isinstance(solution, FieldsSolution):
-        return {f"answer.{f.key}": solution.for_field(f.key)[0] for f in challenge.fields}
-    if isinstance(solution, DependentSolution):
-        values = [group[0] for group in solution.groups]
-        return {
-            f"answer.{f.key}": values[i] if i < len(values) else ""
-            for i, f in enumerate(challenge.fields)
-        }
-    raise AssertionError(f"unknown solution {solution!r}")
+    """Form fields that answer ``challenge`` correctly (as a knowledgeable agent would): the
+    same form the simulated agents post."""
+    return form_for(challenge, right=True)
 
 
 def wrong_answer(challenge: Challenge) -> dict[str, str | list[str]]:
