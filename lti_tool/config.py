@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +31,10 @@ def _secret_key(instance_dir: Path) -> str:
     """Use ``SOCLE_SECRET_KEY`` or a random key kept in ``instance/secret_key``.
 
     A generated key survives restarts, so the tokens carried by agents' pages stay valid.
+    Processes started together on one empty instance directory (``socle db upgrade`` and
+    ``socle serve`` of several containers) agree on one key: each writes its candidate to a
+    private file of its own, then links it into place, which succeeds for exactly one of
+    them; the others read the winner's key, never a half-written file.
     """
     configured = os.environ.get("SOCLE_SECRET_KEY")
     if configured:
@@ -38,13 +43,17 @@ def _secret_key(instance_dir: Path) -> str:
 
     private_dir(instance_dir)
     path = instance_dir / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        fd, candidate = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+        finally:
+            os.unlink(candidate)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _int(name: str, default: int) -> int:

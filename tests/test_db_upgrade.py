@@ -72,7 +72,10 @@ def test_two_concurrent_upgrades_of_an_empty_database_both_succeed(
             waiting = 0
             deadline = time.monotonic() + 120  # a bound for a loaded machine
             while waiting < 2 and time.monotonic() < deadline:
-                assert all(p.poll() is None for p in upgrades), "an upgrade did not wait"
+                ended = [p for p in upgrades if p.poll() is not None]
+                assert not ended, "an upgrade did not wait:\n" + "\n".join(
+                    p.communicate()[0].decode(errors="replace") for p in ended
+                )
                 time.sleep(0.1)
                 waiting = holder.execute(
                     text(
