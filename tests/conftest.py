@@ -7,6 +7,7 @@ by the real migrations once per session; each test starts from empty tables.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,17 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(autouse=True)
+def attempt_seeds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attempts started in a test draw their challenges from seeds fixed by the test's name:
+    what a test meets (a timed challenge first, say) is the same on every run, in any order
+    and on any database, instead of one run in a few hundred."""
+    seeds = random.Random(request.node.nodeid)
+    monkeypatch.setattr(
+        "lti_tool.player.service.new_attempt_seed", lambda: seeds.randrange(2**31 - 1)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_attempt_seed() -> int:
+    """The seed of a new attempt's draws (challenge choice, proposal order); tests replace it
+    with a generator of their own, as they replace ``utcnow``, so a run never depends on chance."""
+    return secrets.randbelow(2**31 - 1)
+
+
 def aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -351,7 +357,7 @@ class Player:
             algorithm=get_algorithm().name,
             number=number,
             preview=preview,
-            seed=secrets.randbelow(2**31 - 1),
+            seed=new_attempt_seed(),
             locale=launch.locale,
             job_profile_id=job_profile_id if job_profile_id in self.content.job_profiles else None,
             time_factor=time_factor if time_factor in TIME_FACTORS else 1.0,
