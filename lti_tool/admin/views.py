@@ -8,12 +8,14 @@ and changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lti_tool.admin.audit import entries
 from lti_tool.admin.models import RegistrationHost
@@ -175,32 +177,24 @@ def platform_settings(platform_id: int) -> Any:
     return redirect(url_for("admin.platform_detail", platform_id=platform_id))
 
 
-@bp.post("/platforms/<int:platform_id>/deployments")
-@admin_required
-def deployment_add(platform_id: int) -> Any:
-    from lti_tool.lti.registrations import PlatformInput, RegistrationError, add_platform
+def _change_deployment(
+    platform_id: int,
+    action: str,
+    change: Callable[[Session, Platform, str], None],
+    done: str,
+) -> Any:
+    """Add or remove the form's deployment of a registration, audited; a refusal of the
+    registration rules shows on the platform's page."""
+    from lti_tool.lti.registrations import RegistrationError
 
     deployment_id = _form("deployment_id")
     try:
         with transaction() as session:
             platform = _platform(platform_id)
             before = _platform_snapshot(platform)
-            add_platform(
-                session,
-                PlatformInput(
-                    issuer=platform.issuer,
-                    client_id=platform.client_id,
-                    auth_login_url=platform.auth_login_url,
-                    auth_token_url=platform.auth_token_url,
-                    key_set_url=platform.key_set_url,
-                    deployment_ids=(deployment_id,),
-                    auth_audience=platform.auth_audience,
-                    store_personal_data=platform.store_personal_data,
-                ),
-                existing="add_deployments",
-            )
+            change(session, platform, deployment_id)
             audit(
-                "deployment.add",
+                action,
                 f"{platform.issuer} {platform.client_id} {deployment_id}",
                 before,
                 _platform_snapshot(platform),
@@ -208,33 +202,44 @@ def deployment_add(platform_id: int) -> Any:
     except RegistrationError as exc:
         db_session().rollback()
         return platform_detail(platform_id, error=str(exc)), 400
-    flash(_("Déploiement ajouté."))
+    flash(done)
     return redirect(url_for("admin.platform_detail", platform_id=platform_id))
+
+
+@bp.post("/platforms/<int:platform_id>/deployments")
+@admin_required
+def deployment_add(platform_id: int) -> Any:
+    from lti_tool.lti.registrations import PlatformInput, add_platform
+
+    def add(session: Session, platform: Platform, deployment_id: str) -> None:
+        add_platform(
+            session,
+            PlatformInput(
+                issuer=platform.issuer,
+                client_id=platform.client_id,
+                auth_login_url=platform.auth_login_url,
+                auth_token_url=platform.auth_token_url,
+                key_set_url=platform.key_set_url,
+                deployment_ids=(deployment_id,),
+                auth_audience=platform.auth_audience,
+                store_personal_data=platform.store_personal_data,
+            ),
+            existing="add_deployments",
+        )
+
+    return _change_deployment(platform_id, "deployment.add", add, _("Déploiement ajouté."))
 
 
 @bp.post("/platforms/<int:platform_id>/deployments/remove")
 @admin_required
 def deployment_remove(platform_id: int) -> Any:
-    from lti_tool.lti.registrations import RegistrationError, remove_platform
+    from lti_tool.lti.registrations import remove_platform
 
-    deployment_id = _form("deployment_id")
-    try:
-        with transaction() as session:
-            platform = _platform(platform_id)
-            before = _platform_snapshot(platform)
-            remove_platform(session, platform.issuer, platform.client_id, deployment_id)
-            session.refresh(platform)
-            audit(
-                "deployment.remove",
-                f"{platform.issuer} {platform.client_id} {deployment_id}",
-                before,
-                _platform_snapshot(platform),
-            )
-    except RegistrationError as exc:
-        db_session().rollback()
-        return platform_detail(platform_id, error=str(exc)), 400
-    flash(_("Déploiement retiré."))
-    return redirect(url_for("admin.platform_detail", platform_id=platform_id))
+    def remove(session: Session, platform: Platform, deployment_id: str) -> None:
+        remove_platform(session, platform.issuer, platform.client_id, deployment_id)
+        session.refresh(platform)
+
+    return _change_deployment(platform_id, "deployment.remove", remove, _("Déploiement retiré."))
 
 
 @bp.post("/platforms/<int:platform_id>/remove")

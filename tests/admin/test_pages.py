@@ -100,6 +100,19 @@ def test_a_platform_is_added_changed_and_removed_with_an_audit_trail(app: Flask)
     assert update_entry.actor == "dpo@lille.fr"
 
 
+def test_a_refused_deployment_change_says_why_and_changes_nothing(app: Flask) -> None:
+    admin = _admin(app)
+    _post(admin, "/admin/platforms", "/admin/platforms", PLATFORM)
+    detail = f"/admin/platforms/{_platform(app).id}"
+    unknown = _post(admin, detail, f"{detail}/deployments/remove", {"deployment_id": "9"})
+    assert unknown.status_code == 400
+    assert "no deployment &#39;9&#39;" in unknown.get_data(as_text=True)
+    empty = _post(admin, detail, f"{detail}/deployments", {"deployment_id": " "})
+    assert empty.status_code == 400
+    assert [d.deployment_id for d in _platform(app).deployments] == ["1", "2"]
+    assert [e.action for e in _audit(app) if e.action != "sign_in"] == ["platform.add"]
+
+
 def test_the_console_refuses_what_the_cli_refuses(app: Flask) -> None:
     admin = _admin(app)
     insecure = {**PLATFORM, "key_set_url": "http://moodle.lille.fr/certs.php"}
