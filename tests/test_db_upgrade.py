@@ -94,6 +94,8 @@ def test_two_concurrent_upgrades_of_an_empty_database_both_succeed(
             if process.poll() is None:
                 process.kill()
                 process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
         admin.dispose()
     assert [p.returncode for p in upgrades] == [0, 0], "\n".join(outputs)
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()

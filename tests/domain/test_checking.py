@@ -281,6 +281,7 @@ M2 = unit_spellings("m2")
         ("12", MO, "12Mo"),
         ("12", MO, "12 MB"),
         ("12", MO, "12 mégaoctets"),
+        ("12", MO, "12 méga-octets"),
         ("12", MO, "12 Mégas"),
         ("1", MOIS, "1 mois"),
         ("1", MOIS, "1 Mois"),
