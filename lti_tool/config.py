@@ -6,6 +6,7 @@ deployment can change is listed in a single place and documented in the README.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -48,9 +49,9 @@ def _secret_key(instance_dir: Path) -> str:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(secrets.token_urlsafe(48))
-            os.link(candidate, path)
-        except FileExistsError:
-            pass  # another process published its key first: use that one
+            # Refused when another process published its key first: that one is used.
+            with contextlib.suppress(FileExistsError):
+                os.link(candidate, path)
         finally:
             os.unlink(candidate)
     return path.read_text(encoding="utf-8").strip()
