@@ -53,7 +53,7 @@ def chromium() -> Iterator[Any]:
 def attempt_seeds(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Attempts started in a test draw their challenges from seeds fixed by the test's name:
     what a test meets (a timed challenge first, say) is the same on every run, in any order
-    and on any database, instead of one run in a few hundred."""
+    and on any database, instead of left to chance."""
     seeds = random.Random(request.node.nodeid)
     monkeypatch.setattr(
         "lti_tool.player.service.new_attempt_seed", lambda: seeds.randrange(2**31 - 1)
