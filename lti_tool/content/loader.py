@@ -22,6 +22,7 @@ from lti_tool.content.problems import ContentError, Problem, Problems
 from lti_tool.content.published import PUBLISHED_FILE, check_published
 from lti_tool.content.yamlnodes import Node, Reader, line_of, parse_file
 from lti_tool.domain.checking import parse_number
+from lti_tool.domain.formulas import FormulaError, parse_formula, same_computation
 from lti_tool.domain.framework import (
     MAX_LEVEL,
     MIN_LEVEL,
@@ -714,6 +715,14 @@ def _read_challenge(state: _State, reader: Reader, node: Node, sid: str) -> Chal
     tolerances = _tolerances(reader, keys.get("tolerances"), what)
     if kind is ChallengeType.QROC and answer_format is AnswerFormat.NUMBER and "tolerances" in keys:
         reader.warning(keys["tolerances"], f"{what}: tolerances do not apply to numbers")
+    if (
+        answer_format is AnswerFormat.FORMULA
+        and "tolerances" in keys
+        and tolerances - {Tolerance.T1}
+    ):
+        reader.warning(
+            keys["tolerances"], f"{what}: only t1 applies to formulas (they are evaluated)"
+        )
     if "unit" in keys and answer_format is not AnswerFormat.NUMBER:
         reader.error(keys["unit"], f"{what}: 'unit' applies only to 'format: number'")
     illustration = (
@@ -839,6 +848,26 @@ def _fields(reader: Reader, node: Node, what: str) -> tuple[Field, ...] | None:
     return tuple(fields) if ok else None
 
 
+def _formulas_agree(reader: Reader, node: Node, accepted: list[str], what: str) -> bool:
+    """A ``format: formula`` solution: every accepted formula parses and computes the first."""
+    formulas = []
+    for text in accepted:
+        try:
+            formulas.append(parse_formula(text))
+        except FormulaError as error:
+            reader.error(
+                node,
+                f"{what}: {text!r} is not a formula Socle evaluates ({error}); see "
+                "docs/content-format.md, « Formulas »",
+            )
+            return False
+    for text, formula in zip(accepted[1:], formulas[1:], strict=True):
+        if not same_computation(formula, formulas[0]):
+            reader.error(node, f"{what}: {text!r} does not compute what {accepted[0]!r} computes")
+            return False
+    return True
+
+
 def _solution(
     reader: Reader,
     keys: dict[str, Node],
@@ -905,7 +934,13 @@ def _solution(
         accepted = reader.strings(
             node, f"the solution of {what} (accepted answers)", allow_empty=False
         )
-        return None if accepted is None else TextSolution(tuple(accepted))
+        if accepted is None:
+            return None
+        if answer_format is AnswerFormat.FORMULA and not _formulas_agree(
+            reader, node, accepted, what
+        ):
+            return None
+        return TextSolution(tuple(accepted))
     if kind is ChallengeType.QROCM_IND:
         return _fields_solution(reader, node, fields, what)
     return _dependent_solution(reader, keys, fields, what)

@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from lti_tool.domain.answers import AnswerStatus
+from lti_tool.domain.formulas import Formula, FormulaError, parse_formula, same_computation
 from lti_tool.domain.framework import (
     AnswerFormat,
     Challenge,
@@ -386,8 +387,40 @@ def _check_qroc(challenge: Challenge, answer: object) -> AnswerResult:
         return OK if value in solution.accepted else _ko(KoReason.WRONG)
     text_solution = challenge.solution
     assert isinstance(text_solution, TextSolution)
-    reason = _check_text(answer, text_solution.accepted, challenge.tolerances)
+    tolerances = challenge.tolerances
+    if challenge.answer_format is AnswerFormat.FORMULA:
+        # A typo or a dropped « : » changes what a formula computes: only case and spaces
+        # are folded before the formula itself is evaluated.
+        tolerances = tolerances & _FORMULA_TOLERANCES
+    reason = _check_text(answer, text_solution.accepted, tolerances)
+    if challenge.answer_format is AnswerFormat.FORMULA and reason in _FORMULA_RETRY:
+        # `=SI(A1<B2;…)` looks like markup to the text check; the formula parser refuses real
+        # markup on its own.
+        assert isinstance(answer, str)  # _check_text refuses any other shape first
+        reason = _check_formula(answer, text_solution.accepted[0])
     return OK if reason is None else _ko(reason)
+
+
+_FORMULA_RETRY = frozenset({KoReason.WRONG, KoReason.MARKUP})
+_FORMULA_TOLERANCES = frozenset({Tolerance.T1})
+
+
+@lru_cache(maxsize=256)
+def _reference_formula(text: str) -> Formula:
+    return parse_formula(text)
+
+
+def _check_formula(answer: str, reference: str) -> KoReason | None:
+    """A formula that computes what the reference computes is right, however it is written.
+
+    Reached only for a well-formed answer that matched no accepted spelling; a text that is
+    not a formula this module evaluates stays wrong.
+    """
+    try:
+        typed = parse_formula(answer)
+    except FormulaError:
+        return KoReason.WRONG
+    return None if same_computation(typed, _reference_formula(reference)) else KoReason.WRONG
 
 
 def _option_or_reason(raw: object, field: Field) -> str | KoReason:

@@ -74,10 +74,12 @@ ALL_TOLERANCES: frozenset[Tolerance] = frozenset(Tolerance)
 
 
 class AnswerFormat(enum.StrEnum):
-    """How a ``qroc`` answer is read: as text (with tolerances) or as a number."""
+    """How a ``qroc`` answer is read: as text (with tolerances), a number, or a spreadsheet
+    formula graded by what it computes (``lti_tool.domain.formulas``)."""
 
     TEXT = "text"
     NUMBER = "number"
+    FORMULA = "formula"
 
 
 class TutorialFormat(enum.StrEnum):

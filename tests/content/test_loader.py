@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from lti_tool.content import ContentError, lint_content, load_content
+from lti_tool.domain.answers import AnswerStatus
+from lti_tool.domain.checking import check_answer
 from lti_tool.domain.framework import (
     AnswerFormat,
     Calibration,
@@ -481,3 +483,35 @@ def test_a_tutorial_id_is_unique_across_tutorial_files(tree: Path) -> None:
     (tree / "tutorials" / "copy.yaml").write_text(text, encoding="utf-8")
     errors = _errors(tree)
     assert any("tutorials/copy.yaml" in e and "duplicate tutorial id" in e for e in errors), errors
+
+
+# --- formulas -----------------------------------------------------------------------------------
+
+FORMULA_FILE = "tubes/1.1/recherche-web.yaml"
+QUOTE_SOLUTION = """solution: ['"', "les guillemets", "guillemets"]"""
+
+
+@pytest.mark.parametrize(
+    ("solution", "expected"),
+    [
+        ('["=MOYENNE(B2:B6)", "=SOMME(B2:B6)/6"]', "'=SOMME(B2:B6)/6' does not compute what"),
+        ('["=MOYENNE(B2:B6)", "MOYENNE(B2:B6)"]', "'MOYENNE(B2:B6)' is not a formula Socle"),
+        ('["=RECHERCHEV(A2;D:E;2)"]', "is not a formula Socle evaluates"),
+    ],
+)
+def test_a_formula_solution_must_parse_and_agree(tree: Path, solution: str, expected: str) -> None:
+    _edit(tree / FORMULA_FILE, QUOTE_SOLUTION, f"format: formula\n        solution: {solution}")
+    assert any(expected in e for e in _errors(tree)), _errors(tree)
+
+
+def test_a_formula_challenge_accepts_what_computes_the_same(tree: Path) -> None:
+    _edit(
+        tree / FORMULA_FILE,
+        QUOTE_SOLUTION,
+        'format: formula\n        solution: ["=MOYENNE(B2:B6)", "=SOMME(B2:B6)/5"]',
+    )
+    challenge = next(
+        c for c in load_content(tree).challenges.values() if c.answer_format.value == "formula"
+    )
+    assert check_answer(challenge, "=SOMME(B2:B6)/NB(B2:B6)").status is AnswerStatus.OK
+    assert check_answer(challenge, "=SOMME(B2:B7)/5").status is AnswerStatus.KO
