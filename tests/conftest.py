@@ -25,6 +25,43 @@ from tests.peers import missing_peer
 TEST_SECRET = "test-secret-key-not-for-production"
 
 
+def _share_the_repository_content() -> None:
+    """Load the repository's own ``content/`` once per test process, not once per app.
+
+    Hundreds of tests build an app on the real content (about a second of loading each, most
+    of a CI pass's time otherwise). The loaded ``Content`` is immutable, so every app of the
+    process may share one. Only the repository's directory is shared, and only while none of
+    its files changed (their sizes and modification times are the key): content trees the
+    tests copy and edit are loaded afresh every time.
+    """
+    import lti_tool.content.loader as loader
+
+    load = loader.load_content
+    root = (PROJECT_DIR / "content").resolve()
+    loaded: dict[tuple[tuple[str, int, int], ...], Any] = {}
+
+    def fingerprint() -> tuple[tuple[str, int, int], ...]:
+        return tuple(
+            (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
+        )
+
+    def shared(content_dir: Path, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or Path(content_dir).resolve() != root:
+            return load(content_dir, *args, **kwargs)
+        key = fingerprint()
+        if key not in loaded:
+            loaded.clear()
+            loaded[key] = load(content_dir)
+        return loaded[key]
+
+    loader.load_content = shared  # type: ignore[assignment]
+
+
+_share_the_repository_content()
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 
