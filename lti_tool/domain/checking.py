@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from text_to_num import text2num
+
 from lti_tool.domain.answers import AnswerStatus
 from lti_tool.domain.formulas import Formula, FormulaError, parse_formula, same_computation
 from lti_tool.domain.framework import (
@@ -306,7 +308,32 @@ def _number_with_unit(raw: str, units: tuple[str, ...]) -> Decimal | None:
     text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY)
     text = _WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip()
     head = split_unit(text, units)
-    return parse_number(head) if head else None
+    if not head:
+        return None
+    value = parse_number(head)
+    return value if value is not None else parse_number_words(head)
+
+
+#: Longest number written in words read at all (« quatre-vingt-dix-neuf mille… »).
+MAX_NUMBER_WORDS_LENGTH = 80
+
+
+def parse_number_words(raw: str) -> Decimal | None:
+    """A whole number written in French words (« trois », « vingt et un », « onze »).
+
+    Agents sometimes write small counts in words; « trois » is as right as « 3 ». Read with
+    ``text_to_num`` (French grammar of numbers, hyphens or spaces); ``None`` for anything
+    else, decimals in words included.
+    """
+    if len(raw) > MAX_NUMBER_WORDS_LENGTH or _SURROGATE.search(raw) or _CONTROL.search(raw):
+        return None
+    text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY).strip().lower()
+    if not text or any(character.isdigit() for character in text):
+        return None
+    try:
+        return Decimal(int(text2num(text, "fr")))
+    except (ValueError, OverflowError):
+        return None
 
 
 # --- comparators per type -------------------------------------------------------------------
@@ -380,6 +407,8 @@ def _check_qroc(challenge: Challenge, answer: object) -> AnswerResult:
         if not answer.strip():
             return _ko(KoReason.EMPTY)
         value = parse_number(answer)
+        if value is None:
+            value = parse_number_words(answer)
         if value is None and solution.units:
             value = _number_with_unit(answer, solution.units)
         if value is None:

@@ -238,7 +238,8 @@ def test_number_accepts_french_and_international_writing(answer: str) -> None:
         ("1234", KoReason.WRONG),
         ("12 €", KoReason.NOT_A_NUMBER),
         ("1e3", KoReason.NOT_A_NUMBER),
-        ("douze", KoReason.NOT_A_NUMBER),
+        ("douze", KoReason.WRONG),  # a number in words, but not this one
+        ("douze virgule cinq", KoReason.NOT_A_NUMBER),
         ("1 2", KoReason.NOT_A_NUMBER),
         ("1,2,3", KoReason.NOT_A_NUMBER),
         ("0x10", KoReason.NOT_A_NUMBER),
@@ -333,6 +334,41 @@ def test_number_accepts_its_declared_unit(
 )
 def test_number_with_a_unit_refuses(units: tuple[str, ...], answer: str, reason: KoReason) -> None:
     _ko(number("12", units=units), answer, reason)
+
+
+@pytest.mark.parametrize(
+    ("accepted", "units", "answer"),
+    [
+        ("3", (), "trois"),
+        ("3", (), " Trois "),
+        ("21", (), "vingt et un"),
+        ("21", (), "vingt-et-un"),
+        ("99", (), "quatre-vingt-dix-neuf"),
+        ("1200", (), "mille deux cents"),
+        ("0", (), "zéro"),
+        ("3", PERSONNES, "trois personnes"),
+        ("11", MOIS, "onze mois"),
+        ("4", EUROS, "quatre euros"),
+    ],
+)
+def test_a_whole_number_written_in_french_words_is_read(
+    accepted: str, units: tuple[str, ...], answer: str
+) -> None:
+    _ok(number(accepted, units=units), answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("quatre", KoReason.WRONG),
+        ("trois mois", KoReason.NOT_A_NUMBER),  # another unit
+        ("trois 3", KoReason.NOT_A_NUMBER),
+        ("environ trois", KoReason.NOT_A_NUMBER),
+        ("trois " * 30, KoReason.TOO_LONG),
+    ],
+)
+def test_words_that_are_not_the_number_are_refused(answer: str, reason: KoReason) -> None:
+    _ko(number("3", units=PERSONNES), answer, reason)
 
 
 @pytest.mark.parametrize("answer", ["193 m3", "193m3", "193 m³", "193"])
