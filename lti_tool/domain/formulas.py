@@ -589,7 +589,6 @@ def _cells_of(node: Node) -> set[str]:
 def parse_formula(text: str) -> Formula:
     """Parse a typed formula (``=`` first); ``FormulaError`` when it cannot be evaluated."""
     normalised = unicodedata.normalize("NFKC", text).strip()
-    normalised = normalised.replace("\u2212", "-").replace("\u00d7", "*").replace("\u00f7", "/")
     if not normalised.startswith("="):
         raise FormulaError("a formula starts with =")
     body = _upper_outside_strings(normalised[1:])

@@ -75,6 +75,9 @@ def test_formulas_that_compute_something_else_are_refused(typed: str) -> None:
         "=B2:ZZ9999",  # too large a range
         "=" + "(" * (MAX_DEPTH + 1) + "1" + ")" * (MAX_DEPTH + 1),
         "<script>alert(1)</script>",
+        "=SOMME(B2:B6)÷5",  # a spreadsheet refuses « ÷ », « × » and « − » too
+        "=SOMME(B2:B6)×0,2",
+        "=SOMME(B2:B6)−B2",
     ],
 )
 def test_what_cannot_be_evaluated_is_a_formula_error(typed: str) -> None:
