@@ -268,6 +268,7 @@ _SPACES = re.compile("[ \u00a0\u2007\u2009\u202f]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
 _SPACE_GROUPED = re.compile(r"[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?")
 _DOT_GROUPED = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_FINAL_STOP = re.compile(r"(?<=\d)\.$")
 _COMMA_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
@@ -283,6 +284,7 @@ def parse_number(raw: str) -> Decimal | None:
     text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY).strip()
     text = _SPACES.sub(" ", text)
     text = re.sub(r"^([+-]) +", r"\1", text)
+    text = _FINAL_STOP.sub("", text)  # « 12. »: the full stop ends a sentence
     if _PLAIN_NUMBER.fullmatch(text):
         normalised = text.replace(",", ".")
     elif _SPACE_GROUPED.fullmatch(text):
@@ -328,6 +330,7 @@ def parse_number_words(raw: str) -> Decimal | None:
     if len(raw) > MAX_NUMBER_WORDS_LENGTH or _SURROGATE.search(raw) or _CONTROL.search(raw):
         return None
     text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY).strip().lower()
+    text = text.removesuffix(".").rstrip()
     if not text or any(character.isdigit() for character in text):
         return None
     try:

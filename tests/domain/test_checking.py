@@ -226,6 +226,7 @@ def test_text_edge_cases(challenge: Challenge, answer: str, accepted: bool) -> N
         "1.234,5",
         "1,234.5",
         " 1234,500 ",
+        "1234,5.",  # a full stop ending the sentence
     ],
 )
 def test_number_accepts_french_and_international_writing(answer: str) -> None:
@@ -346,6 +347,7 @@ def test_number_with_a_unit_refuses(units: tuple[str, ...], answer: str, reason:
         ("99", (), "quatre-vingt-dix-neuf"),
         ("1200", (), "mille deux cents"),
         ("0", (), "zéro"),
+        ("3", (), "trois."),
         ("3", PERSONNES, "trois personnes"),
         ("11", MOIS, "onze mois"),
         ("4", EUROS, "quatre euros"),
@@ -398,7 +400,7 @@ def test_unit_presets_fold_without_collisions() -> None:
         ("−12", Decimal(-12)),  # U+2212 minus sign
         ("- 3,5", Decimal("-3.5")),
         (",5", Decimal("0.5")),
-        ("12.", None),
+        ("12.", Decimal("12")),  # a full stop ending the sentence
         ("1 23", None),
         ("∞", None),
     ],
