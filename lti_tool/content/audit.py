@@ -50,6 +50,10 @@ class Thresholds:
     #: out of n proposals (25 % with 4); the first bank had 64 %. Above 30 %, agents learn
     #: that "the longest is right".
     qcu_key_longest_max: float = 0.30
+    #: The same cue the other way round: authors who avoid a long key overshoot, and « the
+    #: shortest is right » pays. Chance is the same 25 % with 4 proposals; not a finding per
+    #: challenge (a key may be the shortest), a share of the bank.
+    qcu_key_shortest_max: float = 0.35
     #: The correct proposals of a qcm are longer on average than the wrong ones. Chance is
     #: about 50 % (equal lengths on average); the first bank had 82 %.
     qcm_keys_longer_max: float = 0.50
@@ -366,6 +370,8 @@ def audit(
     qcu = [c for c in served if c.type is ChallengeType.QCU]
     qcm = [c for c in served if c.type is ChallengeType.QCM]
     for challenge in qcu:
+        if qcu_key_uniquely_shortest(challenge):
+            counts["qcu-shortest"] += 1
         if qcu_key_uniquely_longest(challenge):
             counts["qcu-longest"] += 1
             add(
@@ -484,6 +490,16 @@ def qcu_key_uniquely_longest(challenge: Challenge) -> bool:
     lengths = [visible_length(p) for p in challenge.proposals]
     key = lengths[solution.index - 1]
     return all(key > length for i, length in enumerate(lengths) if i != solution.index - 1)
+
+
+def qcu_key_uniquely_shortest(challenge: Challenge) -> bool:
+    """Whether the key of a qcu is strictly shorter than every distractor."""
+    solution = challenge.solution
+    if not isinstance(solution, SingleChoiceSolution) or len(challenge.proposals) < 2:
+        return False
+    lengths = [visible_length(p) for p in challenge.proposals]
+    key = lengths[solution.index - 1]
+    return all(key < length for i, length in enumerate(lengths) if i != solution.index - 1)
 
 
 def qcu_key_length_rank(challenge: Challenge) -> int | None:
@@ -715,6 +731,12 @@ def _measures(  # noqa: PLR0917 - private, one call site
         counts["qcu-longest"],
         qcu_total,
         limits.qcu_key_longest_max,
+    )
+    share(
+        "qcu: key is the single shortest",
+        counts["qcu-shortest"],
+        qcu_total,
+        limits.qcu_key_shortest_max,
     )
     share(
         "qcm: keys longer than distractors",

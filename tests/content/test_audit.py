@@ -28,6 +28,7 @@ from lti_tool.content.commands import content as content_group
 
 #: Thresholds a tiny tree can meet: only the item-writing rules are left at their value.
 SMALL = Thresholds(
+    qcu_key_shortest_max=1.0,  # the fixtures' short keys are tested on their own
     min_tubes_per_competence=1,
     min_top_level=2,
     level_seven_competences_min=0,
@@ -179,6 +180,7 @@ def test_default_thresholds_ask_for_the_depth_of_the_review(tmp_path: Path) -> N
     report = run(write_tree(tmp_path / "c", [tube("propre", "cl", base_levels())]), Thresholds())
     failed = {measure.name for measure in report.failures}
     assert failed == {
+        "qcu: key is the single shortest",  # the fixtures' keys are short words
         "competences under 4 tubes",
         "competences below level 6",
         "competences reaching level 7",
@@ -581,10 +583,10 @@ def test_command_text_json_and_strict(tmp_path: Path, runner: CliRunner) -> None
     result = runner.invoke(content_group, ["audit", "--content-dir", root, "--strict"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[-1] == "Error: 8 threshold(s) of the audit not met"
+    assert lines[-1] == "Error: 9 threshold(s) of the audit not met"
     failed = [line for line in lines if line.startswith("threshold not met: ")]
-    assert len(failed) == 8
-    assert failed[0] == "threshold not met: outdated or wrong domains = 1 (want ≤ 0)"
+    assert len(failed) == 9
+    assert "threshold not met: outdated or wrong domains = 1 (want ≤ 0)" in failed
     assert "threshold not met: tubes = 1 (want ≥ 64)" in failed
 
 
@@ -615,3 +617,16 @@ def test_cross_references(tmp_path: Path, instruction: str, fires: bool) -> None
     levels[1][0]["instruction"] = instruction
     report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
     assert checks(report) == (["cross-reference"] if fires else [])
+
+
+def test_qcu_share_of_shortest_keys_above_the_threshold_fails(tmp_path: Path) -> None:
+    """Keys made short on purpose to avoid the longest-key cue are the same cue reversed."""
+    levels = base_levels()
+    for challenge in levels[1] + levels[2]:
+        challenge["proposals"] = ["Oui", "Non, jamais de la vie", "Peut-être bien, selon le cas"]
+    report = run(
+        write_tree(tmp_path / "c", [tube("propre", "cl", levels)]),
+        replace(SMALL, qcu_key_shortest_max=Thresholds().qcu_key_shortest_max),
+    )
+    assert "qcu: key is the single shortest" in [m.name for m in report.failures]
+    assert "length-cue" not in checks(report)  # a share of the bank, not a finding per item
