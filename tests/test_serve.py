@@ -39,8 +39,10 @@ def test_serve_starts_gunicorn_without_the_venv_on_path(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120  # a bound for a loaded machine, not a speed target
         while answer is None and process.poll() is None and time.monotonic() < deadline:
             try:
-                answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            except requests.ConnectionError:
+                answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+            except (requests.ConnectionError, requests.Timeout):
+                # Refused before gunicorn listens; accepted but unanswered while its worker
+                # still loads the content on a busy machine: both mean « not yet ».
                 time.sleep(0.2)
         if answer is None:
             process.kill()
