@@ -88,8 +88,8 @@ class OidcProvider:
                 answer = requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=2)
                 if answer.status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or listening but still starting
             time.sleep(0.1)
         raise RuntimeError("oidc-provider did not start in time")
 
