@@ -482,24 +482,26 @@ def _levels_text(levels: Sequence[int]) -> str:
     return ", ".join(map(str, levels))
 
 
-def qcu_key_uniquely_longest(challenge: Challenge) -> bool:
-    """Whether the key of a qcu is strictly longer than every distractor."""
+def _qcu_key_and_distractor_lengths(challenge: Challenge) -> tuple[int, list[int]] | None:
+    """Visible length of a qcu's key and of each distractor; ``None`` for anything else."""
     solution = challenge.solution
     if not isinstance(solution, SingleChoiceSolution) or len(challenge.proposals) < 2:
-        return False
+        return None
     lengths = [visible_length(p) for p in challenge.proposals]
-    key = lengths[solution.index - 1]
-    return all(key > length for i, length in enumerate(lengths) if i != solution.index - 1)
+    key = lengths.pop(solution.index - 1)
+    return key, lengths
+
+
+def qcu_key_uniquely_longest(challenge: Challenge) -> bool:
+    """Whether the key of a qcu is strictly longer than every distractor."""
+    measured = _qcu_key_and_distractor_lengths(challenge)
+    return measured is not None and all(measured[0] > other for other in measured[1])
 
 
 def qcu_key_uniquely_shortest(challenge: Challenge) -> bool:
     """Whether the key of a qcu is strictly shorter than every distractor."""
-    solution = challenge.solution
-    if not isinstance(solution, SingleChoiceSolution) or len(challenge.proposals) < 2:
-        return False
-    lengths = [visible_length(p) for p in challenge.proposals]
-    key = lengths[solution.index - 1]
-    return all(key < length for i, length in enumerate(lengths) if i != solution.index - 1)
+    measured = _qcu_key_and_distractor_lengths(challenge)
+    return measured is not None and all(measured[0] < other for other in measured[1])
 
 
 def qcu_key_length_rank(challenge: Challenge) -> int | None:
