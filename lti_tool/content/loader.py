@@ -858,7 +858,7 @@ def _formulas_agree(reader: Reader, node: Node, accepted: list[str], what: str) 
             reader.error(
                 node,
                 f"{what}: {text!r} is not a formula Socle evaluates ({error}); see "
-                "docs/content-format.md, « Formulas »",
+                "docs/content-format.md, « format: formula »",
             )
             return False
     for text, formula in zip(accepted[1:], formulas[1:], strict=True):

@@ -268,8 +268,9 @@ _SPACES = re.compile("[ \u00a0\u2007\u2009\u202f]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
 _SPACE_GROUPED = re.compile(r"[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?")
 _DOT_GROUPED = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
-_FINAL_STOP = re.compile(r"(?<=\d)\.$")
 _COMMA_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+#: « 12. »: a full stop that ends the agent's sentence, not a decimal separator.
+_FINAL_STOP = re.compile(r"(?<=\d)\.$")
 
 
 def parse_number(raw: str) -> Decimal | None:
@@ -284,7 +285,7 @@ def parse_number(raw: str) -> Decimal | None:
     text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY).strip()
     text = _SPACES.sub(" ", text)
     text = re.sub(r"^([+-]) +", r"\1", text)
-    text = _FINAL_STOP.sub("", text)  # « 12. »: the full stop ends a sentence
+    text = _FINAL_STOP.sub("", text)
     if _PLAIN_NUMBER.fullmatch(text):
         normalised = text.replace(",", ".")
     elif _SPACE_GROUPED.fullmatch(text):
