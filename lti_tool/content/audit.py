@@ -57,6 +57,12 @@ class Thresholds:
     #: The correct proposals of a qcm are longer on average than the wrong ones. Chance is
     #: about 50 % (equal lengths on average); the first bank had 82 %.
     qcm_keys_longer_max: float = 0.50
+    #: The same cue reversed: authors who avoid long keys overshoot and « tick the short
+    #: ones » pays (58 of 70 qcm in December 2026). Chance is the same half.
+    qcm_keys_shorter_max: float = 0.55
+    #: Every correct proposal shorter than every wrong one: a sharp cue, about 1 qcm in 10 by
+    #: chance (1 / C(n, k): 10 % for 2 or 3 of 5); 21 of 70 in December 2026.
+    qcm_keys_all_shorter_max: float = 0.15
     #: No single "k correct out of n" combination in more than 40 % of qcm (the first bank had
     #: 35 of 51 qcm at "3 of 5": an agent who ticks three boxes is right more often).
     qcm_combination_max: float = 0.40
@@ -384,6 +390,17 @@ def audit(
     combinations_seen: Counter[tuple[int, int]] = Counter()
     for challenge in qcm:
         combinations_seen[k_of_n(challenge)] += 1
+        if qcm_keys_shorter(challenge):
+            counts["qcm-shorter"] += 1
+        if qcm_keys_all_shorter(challenge):
+            counts["qcm-all-shorter"] += 1
+            add(
+                "length-cue",
+                "challenges",
+                challenge.id,
+                f"{challenge.id}: every correct proposal is shorter than every wrong one; "
+                "lengthen a key or shorten a distractor",
+            )
         if qcm_keys_longer(challenge):
             counts["qcm-longer"] += 1
             add(
@@ -518,20 +535,45 @@ def qcu_key_length_rank(challenge: Challenge) -> int | None:
     return 1 + sum(1 for length in lengths if length > key)
 
 
-def qcm_keys_longer(challenge: Challenge) -> bool:
-    """Whether the correct proposals of a qcm are longer on average than the wrong ones."""
+def _qcm_key_and_distractor_lengths(
+    challenge: Challenge,
+) -> tuple[list[int], list[int]] | None:
+    """Visible lengths of a qcm's correct and wrong proposals; ``None`` when either is empty
+    or the challenge is not a qcm."""
     solution = challenge.solution
     if not isinstance(solution, MultipleChoiceSolution):
-        return False
+        return None
     right = [
         visible_length(p) for i, p in enumerate(challenge.proposals, 1) if i in solution.indexes
     ]
     wrong = [
         visible_length(p) for i, p in enumerate(challenge.proposals, 1) if i not in solution.indexes
     ]
-    if not right or not wrong:
+    return (right, wrong) if right and wrong else None
+
+
+def qcm_keys_longer(challenge: Challenge) -> bool:
+    """Whether the correct proposals of a qcm are longer on average than the wrong ones."""
+    measured = _qcm_key_and_distractor_lengths(challenge)
+    if measured is None:
         return False
+    right, wrong = measured
     return sum(right) / len(right) > sum(wrong) / len(wrong)
+
+
+def qcm_keys_shorter(challenge: Challenge) -> bool:
+    """Whether the correct proposals of a qcm are shorter on average than the wrong ones."""
+    measured = _qcm_key_and_distractor_lengths(challenge)
+    if measured is None:
+        return False
+    right, wrong = measured
+    return sum(right) / len(right) < sum(wrong) / len(wrong)
+
+
+def qcm_keys_all_shorter(challenge: Challenge) -> bool:
+    """Whether every correct proposal of a qcm is strictly shorter than every wrong one."""
+    measured = _qcm_key_and_distractor_lengths(challenge)
+    return measured is not None and max(measured[0]) < min(measured[1])
 
 
 def keys_first(challenge: Challenge) -> bool:
@@ -745,6 +787,18 @@ def _measures(  # noqa: PLR0917 - private, one call site
         counts["qcm-longer"],
         qcm_total,
         limits.qcm_keys_longer_max,
+    )
+    share(
+        "qcm: keys shorter than distractors",
+        counts["qcm-shorter"],
+        qcm_total,
+        limits.qcm_keys_shorter_max,
+    )
+    share(
+        "qcm: every key shorter than every distractor",
+        counts["qcm-all-shorter"],
+        qcm_total,
+        limits.qcm_keys_all_shorter_max,
     )
     if combos:
         (k, n), top = combos.most_common(1)[0]

@@ -300,7 +300,7 @@ def test_qcm_length_cue_notice_and_k_of_n(tmp_path: Path) -> None:
     levels[1][0] = qcm(
         "cl-1-a", ["Les comptes rendus validés", "Ok", "Les arrêtés", "Rien"], [1, 3]
     )
-    levels[1][1] = qcm("cl-1-b", ["Un", "Deux", "Trois", "Quatre"], [1, 2], notice=False)
+    levels[1][1] = qcm("cl-1-b", ["Un", "Deux", "Trois", "Quatre"], [1, 3], notice=False)
     levels[1][2] = qcm("cl-1-c", ["Aaaa", "Bbbb", "Cccc", "Dddd"], [3, 4])
     report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
     assert sorted(checks(report)) == ["length-cue", "qcm-notice"]
@@ -317,9 +317,37 @@ def test_qcm_length_cue_notice_and_k_of_n(tmp_path: Path) -> None:
     assert not any(m.name.startswith("qcm: most") for m in report.failures)
 
 
+def test_qcm_keys_shorter_than_every_distractor_are_a_cue(tmp_path: Path) -> None:
+    """Keys kept short to avoid the longest-key cue: « tick the short ones » pays."""
+    levels = base_levels()
+    levels[1][0] = qcm(
+        "cl-1-a", ["Ok", "Rien", "Les comptes rendus validés", "Les arrêtés"], [1, 2]
+    )
+    # Shorter on average but not every key: no finding, counted in the share only.
+    levels[1][1] = qcm("cl-1-b", ["Un", "Deux", "Trois", "Quatre"], [2])
+    levels[1][2] = qcm("cl-1-c", ["Aaaa", "Bbbb", "Cccc", "Dddd", "Eeee"], [1, 3, 4])
+    report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
+    assert checks(report) == ["length-cue"]
+    assert report.findings[0].message.startswith(
+        "cl-1-a: every correct proposal is shorter than every wrong one"
+    )
+    assert {m.name: m.value for m in report.failures} == {
+        "qcm: keys shorter than distractors": "2/3 (67 %)",
+        "qcm: every key shorter than every distractor": "1/3 (33 %)",
+    }
+    # Lengths balanced: quiet.
+    levels[1][0] = qcm(
+        "cl-1-a", ["Les arrêtés", "Rien", "Les statuts", "Vide"], [1, 2]
+    )
+    levels[1][1] = qcm("cl-1-b", ["Aaaa", "Bbbb", "Cccc", "Dddd"], [2])
+    report = run(write_tree(tmp_path / "d", [tube("propre", "cl", levels)]))
+    assert "length-cue" not in checks(report)
+    assert not any(m.name.startswith("qcm: ") for m in report.failures)
+
+
 def test_an_unshuffled_qcm_with_every_key_first_is_a_cue(tmp_path: Path) -> None:
     levels = base_levels()
-    levels[1][0] = qcm("cl-1-a", ["Ok", "Rien", "Les arrêtés", "Les contrats"], [1, 2],
+    levels[1][0] = qcm("cl-1-a", ["Les arrêtés", "Rien", "Les statuts", "Vide"], [1, 2],
                        shuffle=False)
     # In a fixed order that is not « keys first » (it may follow a file): no finding.
     levels[1][1] = qcm("cl-1-b", ["Un", "Deux", "Trois", "Quatre", "Cinq"], [1, 3],
