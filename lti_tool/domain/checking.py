@@ -146,6 +146,11 @@ _TYPOGRAPHY = str.maketrans(
     }
 )
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+#: Abbreviations of place and person names written either way (« St-Aubin », « Saint Aubin »;
+#: « Mme Martin », « Madame Martin »): under ``t1`` each is read as its full word, in the
+#: answer and in the accepted answers alike. Whole words only, with or without a full stop.
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "mme": "madame", "mmes": "mesdames"}
+_ABBREVIATION = re.compile(r"(?<![^\W_])(st|ste|mme|mmes)(?:\.|(?![^\W_]))")
 
 
 def _clean(raw: object, limit: int) -> str | KoReason:
@@ -175,6 +180,7 @@ def _fold(text: str, tolerances: frozenset[Tolerance]) -> str:
     """Apply ``t1`` and ``t2`` to an already cleaned string (answers and accepted alike)."""
     if Tolerance.T1 in tolerances:
         text = unicodedata.normalize("NFKC", text).casefold().translate(_LIGATURES)
+        text = _ABBREVIATION.sub(lambda match: _ABBREVIATIONS[match.group(1)], text)
         decomposed = unicodedata.normalize("NFD", text)
         text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
         text = unicodedata.normalize("NFC", _WHITESPACE.sub("", text))

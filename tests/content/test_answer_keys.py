@@ -120,7 +120,7 @@ def test_wrong_or_repeated_answers_are_refused(challenge_id: str, answer: object
     ("challenge_id", "keyed"),
     [
         # A distractor inserted in the middle of the list once shifted these keys.
-        ("mep-3-a", ["La numérotation « Page 2", "Le nom du service", "La date ou la version"]),
+        ("mep-3-a", ["La numérotation « Page 2", "Le nom du service", "La date ou le numéro"]),
         ("acc-3-a", ["Écrire des liens", "Utiliser les styles de titres", "Signaler une date"]),
     ],
 )

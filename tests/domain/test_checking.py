@@ -209,6 +209,32 @@ def test_text_edge_cases(challenge: Challenge, answer: str, accepted: bool) -> N
     assert check_answer(challenge, answer).is_ok is accepted
 
 
+@pytest.mark.parametrize(
+    ("accepted", "answer", "ok"),
+    [
+        ("Saint-Aubin-des-Prés", "St-Aubin-des-Prés", True),
+        ("Saint-Aubin-des-Prés", "ST AUBIN DES PRES", True),
+        ("Saint-Aubin-des-Prés", "St. Aubin des Prés", True),
+        ("St-Aubin", "Saint Aubin", True),  # the accepted answer may be the short one
+        ("Sainte-Marie", "Ste-Marie", True),
+        ("Mme Martinez", "Madame Martinez", True),
+        ("Madame Martinez", "mme martinez", True),
+        ("Mesdames Petit et Martinez", "Mmes Petit et Martinez", True),
+        ("Sainte-Marie", "St-Marie", False),  # saint is not sainte
+        ("Le stade", "Le saintade", False),  # inside a word: not an abbreviation
+        ("Est", "Esaint", False),
+        ("Madame Martinez", "Monsieur Martinez", False),
+    ],
+)
+def test_name_abbreviations_are_read_as_their_word(accepted: str, answer: str, ok: bool) -> None:
+    assert check_answer(qroc(accepted, tolerances=T1_T2), answer).is_ok is ok
+
+
+def test_name_abbreviations_need_only_t1() -> None:
+    assert check_answer(qroc("Saint Aubin", tolerances=T1_ONLY), "St Aubin").is_ok
+    assert not check_answer(qroc("Saint Aubin", tolerances=NONE), "St Aubin").is_ok
+
+
 # --- qroc numbers ---------------------------------------------------------------------------
 
 
