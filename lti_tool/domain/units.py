@@ -67,6 +67,16 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "m3": ("m³", "m3", "metre cube", "metres cubes", "metres cube", "metre cubes"),
     "pixels": ("px", "pixel", "pixels"),
     "pourcent": ("%", "pour cent", "pourcent", "pourcents", "pour-cent"),
+    "ppp": (
+        "ppp",
+        "ppi",
+        "dpi",
+        "pixels par pouce",
+        "pixel par pouce",
+        "px par pouce",
+        "points par pouce",
+        "point par pouce",
+    ),
 }
 #: Symbols an agent may write before the number ("€4"), as is usual for currencies in English.
 PREFIX_SYMBOLS = frozenset({"€", "$", "£"})
@@ -77,10 +87,12 @@ _SPACES = re.compile(r"\s+")
 
 
 def fold_unit(text: str) -> str:
-    """The comparable form of a unit spelling: NFKC, accents and case folded, no spaces."""
+    """The comparable form of a unit spelling: NFKC, accents and case folded, no spaces, and
+    a slash read as « par » (« pixels/pouce » = « pixels par pouce », « €/mois » = « € par
+    mois »)."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    folded = _SPACES.sub("", plain.casefold())
+    folded = _SPACES.sub("", plain.casefold().replace("/", "par"))
     return folded[:-1] if len(folded) > 1 and folded.endswith(".") else folded
 
 

@@ -289,6 +289,7 @@ POURCENT = unit_spellings("pourcent")
 PERSONNES = count_noun("personne")
 M3 = unit_spellings("m3")
 M2 = unit_spellings("m2")
+PPP = unit_spellings("ppp")
 
 
 @pytest.mark.parametrize(
@@ -331,6 +332,12 @@ M2 = unit_spellings("m2")
         ("12.5", M2, "12,5 m²"),
         ("12.5", M2, "12,5m2"),
         ("12.5", M2, "12,5 mètres carrés"),
+        ("150", PPP, "150 ppp"),
+        ("150", PPP, "150 dpi"),
+        ("150", PPP, "150 pixels/pouce"),  # a slash reads « par »
+        ("150", PPP, "150 px / pouce"),
+        ("150", PPP, "150 Pixels par pouce"),
+        ("30", ("€ par mois", "euros par mois"), "30 €/mois"),
     ],
 )
 def test_number_accepts_its_declared_unit(
@@ -343,6 +350,7 @@ def test_number_accepts_its_declared_unit(
     ("units", "answer", "reason"),
     [
         (MO, "12 Go", KoReason.NOT_A_NUMBER),  # another unit is never converted
+        (PPP, "150 pixels", KoReason.NOT_A_NUMBER),  # pixels are not pixels per inch
         (MO, "12 Mon", KoReason.NOT_A_NUMBER),
         (MO, "Mo", KoReason.NOT_A_NUMBER),
         (MO, "12 Mo Mo", KoReason.NOT_A_NUMBER),
