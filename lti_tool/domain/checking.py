@@ -310,6 +310,23 @@ def parse_number(raw: str) -> Decimal | None:
         return None
 
 
+#: « 60.000 », « 5.400 »: a dot followed by exactly three digits is typed as a thousands
+#: separator as often as a decimal point.
+_LONE_DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}\.\d{3}")
+
+
+def _thousands_reading(raw: str, units: tuple[str, ...]) -> Decimal | None:
+    """The other reading of « 60.000 » (60 000), with or without a declared unit; ``None``
+    when the answer is not written that way."""
+    if _SURROGATE.search(raw) or _CONTROL.search(raw):
+        return None
+    text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY)
+    text = _FINAL_STOP.sub("", _WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip())
+    if units and not _LONE_DOT_THOUSANDS.fullmatch(text):
+        text = split_unit(text, units) or text
+    return Decimal(text.replace(".", "")) if _LONE_DOT_THOUSANDS.fullmatch(text) else None
+
+
 def _number_with_unit(raw: str, units: tuple[str, ...]) -> Decimal | None:
     """A number followed by one of the declared unit spellings ("4 €", "12 Mo", "1 mois")."""
     if _SURROGATE.search(raw) or _CONTROL.search(raw):
@@ -423,7 +440,11 @@ def _check_qroc(challenge: Challenge, answer: object) -> AnswerResult:
             value = _number_with_unit(answer, solution.units)
         if value is None:
             return _ko(KoReason.NOT_A_NUMBER)
-        return OK if value in solution.accepted else _ko(KoReason.WRONG)
+        if value in solution.accepted:
+            return OK
+        return OK if _thousands_reading(answer, solution.units) in solution.accepted else _ko(
+            KoReason.WRONG
+        )
     text_solution = challenge.solution
     assert isinstance(text_solution, TextSolution)
     tolerances = challenge.tolerances

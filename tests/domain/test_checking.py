@@ -293,6 +293,26 @@ PPP = unit_spellings("ppp")
 
 
 @pytest.mark.parametrize(
+    ("accepted", "units", "answer", "ok"),
+    [
+        ("60000", (), "60.000", True),  # a dot before three digits: thousands, in French typing
+        ("5400", EUROS, "5.400 €", True),
+        ("5400", EUROS, "5.400", True),
+        ("5.4", (), "5.400", True),  # …or a decimal point: both readings count
+        ("-2000", (), "-2.000", True),
+        ("60000", (), "60.00", False),  # two decimals: only a decimal point
+        ("60000", (), "60.0000", False),
+        ("1234567", (), "1.234.567", True),  # several groups: thousands only, as before
+        ("60000", (), "60.000,5", False),
+    ],
+)
+def test_a_lone_dot_before_three_digits_reads_both_ways(
+    accepted: str, units: tuple[str, ...], answer: str, ok: bool
+) -> None:
+    assert check_answer(number(accepted, units=units), answer).is_ok is ok
+
+
+@pytest.mark.parametrize(
     ("accepted", "units", "answer"),
     [
         ("4", EUROS, "4"),
