@@ -440,11 +440,11 @@ def _check_qroc(challenge: Challenge, answer: object) -> AnswerResult:
             value = _number_with_unit(answer, solution.units)
         if value is None:
             return _ko(KoReason.NOT_A_NUMBER)
-        if value in solution.accepted:
+        if value in solution.accepted or (
+            _thousands_reading(answer, solution.units) in solution.accepted
+        ):
             return OK
-        return OK if _thousands_reading(answer, solution.units) in solution.accepted else _ko(
-            KoReason.WRONG
-        )
+        return _ko(KoReason.WRONG)
     text_solution = challenge.solution
     assert isinstance(text_solution, TextSolution)
     tolerances = challenge.tolerances
