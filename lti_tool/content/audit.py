@@ -403,11 +403,13 @@ def audit(
             )
         if qcm_keys_longer(challenge):
             counts["qcm-longer"] += 1
+        if qcm_keys_much_longer(challenge):
             add(
                 "length-cue",
                 "challenges",
                 challenge.id,
-                f"{challenge.id}: the correct proposals are longer on average than the wrong ones",
+                f"{challenge.id}: the correct proposals are longer than the wrong ones (by a "
+                f"fifth or more on average, or every one); lengthen a distractor or shorten a key",
             )
         if not _MULTIPLE_NOTICE.search(fold(challenge.instruction.fr)):
             counts["qcm-notice"] += 1
@@ -559,6 +561,24 @@ def qcm_keys_longer(challenge: Challenge) -> bool:
         return False
     right, wrong = measured
     return sum(right) / len(right) > sum(wrong) / len(wrong)
+
+
+#: A qcm's keys longer on average than its distractors by this factor (or every key longer
+#: than every distractor) are a finding; a few characters either way are not a cue, and the
+#: share of qcm whose keys are longer at all is measured for the bank.
+QCM_MUCH_LONGER = 1.2
+
+
+def qcm_keys_much_longer(challenge: Challenge) -> bool:
+    """Whether a qcm's keys stand out by length: longer on average by ``QCM_MUCH_LONGER`` or
+    more, or every one longer than every distractor."""
+    measured = _qcm_key_and_distractor_lengths(challenge)
+    if measured is None:
+        return False
+    right, wrong = measured
+    return min(right) > max(wrong) or sum(right) / len(right) >= QCM_MUCH_LONGER * (
+        sum(wrong) / len(wrong)
+    )
 
 
 def qcm_keys_shorter(challenge: Challenge) -> bool:
