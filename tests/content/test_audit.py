@@ -348,7 +348,9 @@ def test_qcm_keys_shorter_than_every_distractor_are_a_cue(tmp_path: Path) -> Non
 def test_qcm_keys_a_little_longer_count_in_the_share_without_a_finding(tmp_path: Path) -> None:
     levels = base_levels()
     # Keys 11 and 12 characters against 10 and 11: longer, by less than a fifth.
-    levels[1][0] = qcm("cl-1-a", ["Les arrêtés", "Les contrats", "Les statut", "Les agendas"], [1, 2])
+    levels[1][0] = qcm(
+        "cl-1-a", ["Les arrêtés", "Les contrats", "Les statut", "Les agendas"], [1, 2]
+    )
     report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
     assert "length-cue" not in checks(report)
     assert {m.name: m.value for m in report.measures}["qcm: keys longer than distractors"] == (
