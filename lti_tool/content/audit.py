@@ -689,7 +689,9 @@ def near_duplicates(
     challenges: Sequence[Challenge], threshold: float, same_material: float = 1.0
 ) -> list[tuple[str, str, float]]:
     """Pairs of challenges whose word-shingle Jaccard similarity is at least ``threshold``
-    (``same_material`` for two challenges built on a common file).
+    (``same_material`` for two challenges of different skills built on a common file: a series
+    of questions on one spreadsheet is intended; two of the same skill are what a retake
+    shows, so they keep ``threshold``).
 
     Exact, without comparing every pair: a *prefix filter* (Bayardo et al., "Scaling up all
     pairs similarity search", WWW 2007). Order each set's shingles from the rarest in the bank
@@ -719,7 +721,11 @@ def near_duplicates(
         similarity = jaccard(sets[first], sets[second])
         if similarity < threshold:
             continue
-        if similarity < same_material and material(by_id[first]) & material(by_id[second]):
+        if (
+            similarity < same_material
+            and material(by_id[first]) & material(by_id[second])
+            and by_id[first].skill_id != by_id[second].skill_id
+        ):
             continue
         pairs.append((first, second, similarity))
     return sorted(pairs, key=lambda p: (-p[2], p[0], p[1]))

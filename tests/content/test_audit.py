@@ -416,6 +416,28 @@ def test_near_duplicates_across_tubes(tmp_path: Path) -> None:
     assert len(run(root).near_duplicates) == 1
 
 
+def test_two_challenges_of_one_skill_on_one_file_are_not_a_series(tmp_path: Path) -> None:
+    """A retake of the skill shows the other one: same file, same point is a duplicate."""
+    levels = base_levels()
+    first, second = levels[1][0], levels[1][1]
+    first["instruction"] = (
+        "Dans le tableau des sauvegardes joint, combien de copies des données la mairie "
+        "garde-t-elle en tout pour le serveur du service urbanisme ?"
+    )
+    second["instruction"] = (
+        "Dans le tableau des sauvegardes joint, combien de copies des données la mairie "
+        "garde-t-elle hors du site pour le serveur du service état civil ?"
+    )
+    for challenge in (first, second):
+        challenge["attachments"] = ["attachments/sauvegardes.txt"]
+    root = write_tree(
+        tmp_path / "c", [tube("propre", "cl", levels)], attachments=("sauvegardes.txt",)
+    )
+    [(a, b, similarity)] = run(root).near_duplicates
+    assert (a, b) == ("cl-1-a", "cl-1-b")
+    assert 0.35 <= similarity < 0.60  # under the series threshold: only the skill tells
+
+
 def test_outdated_domains_in_challenges_and_tutorials(tmp_path: Path) -> None:
     levels = base_levels()
     levels[1][0]["instruction"] = "Sur www.service-public.fr, où trouvez-vous la démarche ?"
