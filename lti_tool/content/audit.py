@@ -54,6 +54,9 @@ class Thresholds:
     #: shortest is right » pays. Chance is the same 25 % with 4 proposals; not a finding per
     #: challenge (a key may be the shortest), a share of the bank.
     qcu_key_shortest_max: float = 0.35
+    #: Authors who keep the key from being the longest or the shortest pile it on the middle
+    #: ranks: « drop the longest and the shortest » then pays. Chance, with 4 proposals: 50 %.
+    qcu_key_middle_max: float = 0.60
     #: The correct proposals of a qcm are longer on average than the wrong ones. Chance is
     #: about 50 % (equal lengths on average); the first bank had 82 %.
     qcm_keys_longer_max: float = 0.50
@@ -380,12 +383,13 @@ def audit(
             counts["qcu-shortest"] += 1
         if qcu_key_uniquely_longest(challenge):
             counts["qcu-longest"] += 1
+        if qcu_key_far_longest(challenge):
             add(
                 "length-cue",
                 "challenges",
                 challenge.id,
-                f"{challenge.id}: the correct proposal is the single longest; lengthen a "
-                "distractor or shorten the key",
+                f"{challenge.id}: the correct proposal is longer than every other by a fifth or "
+                "more; lengthen a distractor or shorten the key",
             )
     combinations_seen: Counter[tuple[int, int]] = Counter()
     for challenge in qcm:
@@ -515,6 +519,18 @@ def qcu_key_uniquely_longest(challenge: Challenge) -> bool:
     """Whether the key of a qcu is strictly longer than every distractor."""
     measured = _qcu_key_and_distractor_lengths(challenge)
     return measured is not None and all(measured[0] > other for other in measured[1])
+
+
+#: A qcu's key this many times as long as its longest distractor stands out on its own; a key
+#: a few characters longer than the rest does not (the share of single longest keys is
+#: measured for the bank, and a bank where the key is never the longest has the opposite cue).
+QCU_FAR_LONGER = 1.2
+
+
+def qcu_key_far_longest(challenge: Challenge) -> bool:
+    """Whether the key of a qcu is longer than every distractor by ``QCU_FAR_LONGER``."""
+    measured = _qcu_key_and_distractor_lengths(challenge)
+    return measured is not None and measured[0] >= QCU_FAR_LONGER * max(measured[1])
 
 
 def qcu_key_uniquely_shortest(challenge: Challenge) -> bool:
@@ -808,6 +824,14 @@ def _measures(  # noqa: PLR0917 - private, one call site
         qcu_total,
         limits.qcu_key_shortest_max,
     )
+    everywhere = next((row for row in report.key_length_ranks if row.scope == "all"), None)
+    if everywhere is not None:
+        share(
+            "qcu (4 proposals): key 2nd or 3rd by length",
+            everywhere.ranks[1] + everywhere.ranks[2],
+            everywhere.total,
+            limits.qcu_key_middle_max,
+        )
     share(
         "qcm: keys longer than distractors",
         counts["qcm-longer"],

@@ -682,6 +682,29 @@ def test_cross_references(tmp_path: Path, instruction: str, fires: bool) -> None
     assert checks(report) == (["cross-reference"] if fires else [])
 
 
+def test_a_qcu_key_a_little_longer_than_the_rest_is_counted_not_flagged(tmp_path: Path) -> None:
+    levels = base_levels()
+    levels[1][0] = qcu(
+        "cl-1-a",
+        "Où rangez-vous le compte rendu signé de la réunion ?",
+        ["Dans le dossier partagé", "Dans ma messagerie", "Sur le bureau du poste", "En papier"],
+    )
+    report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
+    assert "length-cue" not in checks(report)
+    measures = {m.name: m.value for m in report.measures}
+    assert measures["qcu: key is the single longest"].startswith("1/")
+
+
+def test_qcu_keys_piled_on_the_middle_ranks_fail(tmp_path: Path) -> None:
+    """« Drop the longest and the shortest » must not pay."""
+    levels = base_levels()
+    for challenge in levels[1] + levels[2]:
+        challenge["proposals"] = ["Bbbbbb", "Aaaaaaaaa", "Cccccccccccc", "Ddd"]
+        challenge["solution"] = 1
+    report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
+    assert "qcu (4 proposals): key 2nd or 3rd by length" in [m.name for m in report.failures]
+
+
 def test_qcu_share_of_shortest_keys_above_the_threshold_fails(tmp_path: Path) -> None:
     """Keys made short on purpose to avoid the longest-key cue are the same cue reversed."""
     levels = base_levels()
