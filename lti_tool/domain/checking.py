@@ -315,13 +315,22 @@ def parse_number(raw: str) -> Decimal | None:
 _LONE_DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}\.\d{3}")
 
 
-def _thousands_reading(raw: str, units: tuple[str, ...]) -> Decimal | None:
-    """The other reading of « 60.000 » (60 000), with or without a declared unit; ``None``
-    when the answer is not written that way."""
+def _unit_text(raw: str) -> str | None:
+    """An answer normalised for reading a number and its unit (NFKC, typography, single
+    spaces, trimmed); ``None`` when it holds what no answer may."""
     if _SURROGATE.search(raw) or _CONTROL.search(raw):
         return None
     text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY)
-    text = _FINAL_STOP.sub("", _WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip())
+    return _WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip()
+
+
+def _thousands_reading(raw: str, units: tuple[str, ...]) -> Decimal | None:
+    """The other reading of « 60.000 » (60 000), with or without a declared unit; ``None``
+    when the answer is not written that way."""
+    text = _unit_text(raw)
+    if text is None:
+        return None
+    text = _FINAL_STOP.sub("", text)
     if units and not _LONE_DOT_THOUSANDS.fullmatch(text):
         text = split_unit(text, units) or text
     return Decimal(text.replace(".", "")) if _LONE_DOT_THOUSANDS.fullmatch(text) else None
@@ -329,10 +338,9 @@ def _thousands_reading(raw: str, units: tuple[str, ...]) -> Decimal | None:
 
 def _number_with_unit(raw: str, units: tuple[str, ...]) -> Decimal | None:
     """A number followed by one of the declared unit spellings ("4 €", "12 Mo", "1 mois")."""
-    if _SURROGATE.search(raw) or _CONTROL.search(raw):
+    text = _unit_text(raw)
+    if text is None:
         return None
-    text = unicodedata.normalize("NFKC", raw).translate(_TYPOGRAPHY)
-    text = _WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip()
     head = split_unit(text, units)
     if not head:
         return None
