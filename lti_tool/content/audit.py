@@ -69,6 +69,12 @@ class Thresholds:
     #: No single "k correct out of n" combination in more than 40 % of qcm (the first bank had
     #: 35 of 51 qcm at "3 of 5": an agent who ticks three boxes is right more often).
     qcm_combination_max: float = 0.40
+    #: Absolute words (« toujours », « jamais », « rien », « tous »…) sit in distractors far
+    #: more often than in keys (20 % of distractors, 7 % of keys in December 2026), so « drop
+    #: the proposals that say always or never » pays: a guesser who does it on every qcu
+    #: scored 29.4 % against 25.0 % by chance. The gain of that guesser over chance, in
+    #: points, is kept under this limit (0 when such words are spread as keys are).
+    qcu_absolute_guess_gain_max: float = 0.015
     #: Jaccard similarity of the word shingles (see ``challenge_words``) at or above which
     #: two challenges are near-duplicates. Calibrated on the first bank: the six duplicate
     #: pairs a reviewer found score 0.35–0.77, and at 0.35 the other pairs flagged were
@@ -176,6 +182,17 @@ _CROSS_REFERENCE = re.compile(
     r"|capture|image|situation|scenario)s?\b"
 )
 _MULTIPLE_NOTICE = re.compile(r"plusieurs (?:reponses|propositions)")
+
+#: Words that make a proposal an absolute claim, on folded text (see ``fold``); the test-wise
+#: reflex « an answer that says always or never is wrong » looks for them. « tout » in
+#: set phrases that claim nothing (« tout de suite », « tout à fait », « tout seul »,
+#: « avant tout », « tout en », « en tout ») does not count.
+_ABSOLUTE = re.compile(
+    r"\b(?:toujours|jamais|rien|aucun|aucune|tous|toutes|seulement|uniquement|exclusivement"
+    r"|obligatoirement|systematiquement|forcement|necessairement|en aucun cas"
+    r"|quel(?:le)?s? que soi(?:t|ent)|n'importe"
+    r"|tout(?! de suite\b| a fait\b| en\b| seule?s?\b)(?<!\bavant tout)(?<!\ben tout))\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,11 +395,25 @@ def audit(
     counts: Counter[str] = Counter()
     qcu = [c for c in served if c.type is ChallengeType.QCU]
     qcm = [c for c in served if c.type is ChallengeType.QCM]
+    absolute_guess = [0.0, 0.0]
     for challenge in qcu:
+        guesses = qcu_absolute_guess(challenge)
+        if guesses is not None:
+            absolute_guess[0] += guesses[0]
+            absolute_guess[1] += guesses[1]
         if qcu_key_uniquely_shortest(challenge):
             counts["qcu-shortest"] += 1
         if qcu_key_uniquely_longest(challenge):
             counts["qcu-longest"] += 1
+        if guesses is not None and guesses[0] >= ABSOLUTE_CUE_FACTOR * guesses[1]:
+            add(
+                "absolute-cue",
+                "challenges",
+                challenge.id,
+                f"{challenge.id}: the distractors say « toujours, jamais, rien, tous… » and the "
+                f"key does not: dropping them finds the key {100 * guesses[0]:.0f} % of the "
+                "time; make the distractors wrong by their substance, not by an absolute word",
+            )
         if qcu_key_far_longest(challenge):
             add(
                 "length-cue",
@@ -493,6 +524,18 @@ def audit(
     report.measures = _measures(
         report, limits, counts, len(qcu), len(qcm), combinations_seen, served
     )
+    if qcu:
+        guessed, chance = absolute_guess[0] / len(qcu), absolute_guess[1] / len(qcu)
+        gain = guessed - chance
+        report.measures.insert(
+            3,
+            Measure(
+                "qcu: guess dropping « toujours, jamais, rien, tous… »",
+                f"{100 * guessed:.1f} % (chance {100 * chance:.1f} %)",
+                f"≤ chance + {100 * limits.qcu_absolute_guess_gain_max:.1f} points",
+                gain <= limits.qcu_absolute_guess_gain_max,
+            ),
+        )
     return report
 
 
@@ -537,6 +580,33 @@ def qcu_key_uniquely_shortest(challenge: Challenge) -> bool:
     """Whether the key of a qcu is strictly shorter than every distractor."""
     measured = _qcu_key_and_distractor_lengths(challenge)
     return measured is not None and all(measured[0] < other for other in measured[1])
+
+
+def is_absolute(text: str) -> bool:
+    """Whether a proposal makes an absolute claim (``_ABSOLUTE``: always, never, nothing…)."""
+    return _ABSOLUTE.search(fold(_MARKUP.sub("", text))) is not None
+
+
+#: A qcu whose absolute proposals are distractors enough for the guesser of
+#: ``qcu_absolute_guess`` to find the key this many times as often as chance (two of three
+#: distractors, with 4 proposals) is a finding on its own.
+ABSOLUTE_CUE_FACTOR = 2.0
+
+
+def qcu_absolute_guess(challenge: Challenge) -> tuple[float, float] | None:
+    """Chance that a guesser who drops every absolute proposal finds a qcu's key, and the
+    chance of a blind guess; ``None`` for anything but a qcu.
+
+    The guesser picks at random among the proposals without an absolute word (among all of
+    them when every proposal has one, or none has).
+    """
+    solution = challenge.solution
+    if not isinstance(solution, SingleChoiceSolution) or not challenge.proposals:
+        return None
+    count = len(challenge.proposals)
+    kept = [i for i, p in enumerate(challenge.proposals, start=1) if not is_absolute(p.fr)]
+    kept = kept or list(range(1, count + 1))
+    return (1 / len(kept) if solution.index in kept else 0.0), 1 / count
 
 
 def qcu_key_length_rank(challenge: Challenge) -> int | None:

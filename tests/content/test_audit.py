@@ -19,9 +19,11 @@ from lti_tool.content.audit import (
     audit,
     format_summary,
     hosts,
+    is_absolute,
     is_home_page,
     level_gaps,
     outdated,
+    qcu_absolute_guess,
     qcu_key_length_rank,
 )
 from lti_tool.content.commands import content as content_group
@@ -336,9 +338,7 @@ def test_qcm_keys_shorter_than_every_distractor_are_a_cue(tmp_path: Path) -> Non
         "qcm: every key shorter than every distractor": "1/3 (33 %)",
     }
     # Lengths balanced: quiet.
-    levels[1][0] = qcm(
-        "cl-1-a", ["Les arrêtés", "Rien", "Les statuts", "Vide"], [1, 2]
-    )
+    levels[1][0] = qcm("cl-1-a", ["Les arrêtés", "Rien", "Les statuts", "Vide"], [1, 2])
     levels[1][1] = qcm("cl-1-b", ["Aaaa", "Bbbb", "Cccc", "Dddd"], [2])
     report = run(write_tree(tmp_path / "d", [tube("propre", "cl", levels)]))
     assert "length-cue" not in checks(report)
@@ -360,11 +360,11 @@ def test_qcm_keys_a_little_longer_count_in_the_share_without_a_finding(tmp_path:
 
 def test_an_unshuffled_qcm_with_every_key_first_is_a_cue(tmp_path: Path) -> None:
     levels = base_levels()
-    levels[1][0] = qcm("cl-1-a", ["Les arrêtés", "Rien", "Les statuts", "Vide"], [1, 2],
-                       shuffle=False)
+    levels[1][0] = qcm(
+        "cl-1-a", ["Les arrêtés", "Rien", "Les statuts", "Vide"], [1, 2], shuffle=False
+    )
     # In a fixed order that is not « keys first » (it may follow a file): no finding.
-    levels[1][1] = qcm("cl-1-b", ["Un", "Deux", "Trois", "Quatre", "Cinq"], [1, 3],
-                       shuffle=False)
+    levels[1][1] = qcm("cl-1-b", ["Un", "Deux", "Trois", "Quatre", "Cinq"], [1, 3], shuffle=False)
     # Keys first but shuffled: each agent sees another order.
     levels[1][2] = qcm("cl-1-c", ["Cccc", "Dddd", "Aaaa", "Bbbb", "Eeee"], [1, 2, 3])
     report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
@@ -716,3 +716,84 @@ def test_qcu_share_of_shortest_keys_above_the_threshold_fails(tmp_path: Path) ->
     )
     assert "qcu: key is the single shortest" in [m.name for m in report.failures]
     assert "length-cue" not in checks(report)  # a share of the bank, not a finding per item
+
+
+@pytest.mark.parametrize(
+    ("text", "absolute"),
+    [
+        ("Vous ne faites rien tant que le service n'a pas répondu", True),
+        ("Jamais, même à un collègue", True),
+        ("Il faut **toujours** demander l'accord écrit", True),
+        ("Tous les agents du service y ont accès", True),
+        ("Seulement le nom du destinataire", True),
+        ("Quel que soit le poste", True),
+        ("Systématiquement, à chaque envoi", True),
+        ("Tout le dossier est partagé", True),
+        ("Vous le signalez tout de suite au référent", False),
+        ("C'est tout à fait possible avec un lien de partage", False),
+        ("La date se met à jour toute seule", False),
+        ("Avant tout, vous vérifiez l'expéditeur", False),
+        ("Tout en gardant une copie locale", False),
+        ("Vous le transférez au référent sécurité", False),
+    ],
+)
+def test_absolute_words(text: str, absolute: bool) -> None:
+    assert is_absolute(text) is absolute
+
+
+def test_a_guesser_dropping_absolute_proposals(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "c", [tube("propre", "cl", base_levels())])
+    report = lint_content(root)
+    assert report.content is not None
+    challenge = report.content.challenges["cl-1-c"]
+    proposals = ["Calc, le tableur", "Writer, jamais un tableur", "Impress, toujours"]
+    plain = replace(
+        challenge, proposals=tuple(replace(challenge.proposals[0], fr=p) for p in proposals)
+    )
+    assert qcu_absolute_guess(plain) == (1.0, 1 / 3)
+    keyed = replace(plain, solution=replace(plain.solution, index=2))
+    assert qcu_absolute_guess(keyed) == (0.0, 1 / 3)
+    # Every proposal (or none) absolute: the guesser is blind.
+    every = ["Jamais A", "Toujours B", "Rien C"]
+    blind = replace(
+        challenge, proposals=tuple(replace(challenge.proposals[0], fr=p) for p in every)
+    )
+    assert qcu_absolute_guess(blind) == (1 / 3, 1 / 3)
+
+
+def test_two_absolute_distractors_of_three_are_a_finding(tmp_path: Path) -> None:
+    levels = base_levels()
+    levels[1][0] = qcu(
+        "cl-1-a",
+        "Un usager demande une copie de son dossier. Que faites-vous ?",
+        [
+            "Vous vérifiez son identité puis envoyez la copie",
+            "Vous ne transmettez jamais de copie",
+            "Vous envoyez tous les dossiers du service",
+            "Vous demandez l'accord du maire avant la copie",
+        ],
+    )
+    report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
+    assert checks(report) == ["absolute-cue"]
+    assert "50 %" in report.findings[0].message
+    # One absolute distractor of three is counted in the share, not flagged.
+    levels[1][0]["proposals"][2] = "Vous envoyez le dossier de son voisin par erreur"
+    report = run(write_tree(tmp_path / "d", [tube("propre", "cl", levels)]))
+    assert "absolute-cue" not in checks(report)
+
+
+def test_absolute_distractors_across_the_bank_fail_the_share(tmp_path: Path) -> None:
+    """« Drop what says always or never » must not pay over the bank."""
+    levels = base_levels()
+    for challenge in levels[1] + levels[2]:
+        challenge["proposals"] = ["Une réponse mesurée", "Jamais", "Une autre réponse"]
+    report = run(write_tree(tmp_path / "c", [tube("propre", "cl", levels)]))
+    failed = [m for m in report.failures if m.name.startswith("qcu: guess dropping")]
+    assert failed
+    assert failed[0].value == "50.0 % (chance 33.3 %)"
+    assert "absolute-cue" not in checks(report)
+    # The same words in keys as often as in distractors: no gain.
+    for index, challenge in enumerate(levels[1] + levels[2]):
+        challenge["solution"] = 2 if index % 3 == 0 else 1
+    report = run(write_tree(tmp_path / "d", [tube("propre", "cl", levels)]))
+    assert not [m for m in report.failures if m.name.startswith("qcu: guess dropping")]
