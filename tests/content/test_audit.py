@@ -746,19 +746,18 @@ def test_a_guesser_dropping_absolute_proposals(tmp_path: Path) -> None:
     report = lint_content(root)
     assert report.content is not None
     challenge = report.content.challenges["cl-1-c"]
-    proposals = ["Calc, le tableur", "Writer, jamais un tableur", "Impress, toujours"]
-    plain = replace(
-        challenge, proposals=tuple(replace(challenge.proposals[0], fr=p) for p in proposals)
-    )
+
+    def with_proposals(*texts: str) -> Any:
+        return replace(
+            challenge, proposals=tuple(replace(challenge.proposals[0], fr=t) for t in texts)
+        )
+
+    plain = with_proposals("Calc, le tableur", "Writer, jamais un tableur", "Impress, toujours")
     assert qcu_absolute_guess(plain) == (1.0, 1 / 3)
     keyed = replace(plain, solution=replace(plain.solution, index=2))
     assert qcu_absolute_guess(keyed) == (0.0, 1 / 3)
     # Every proposal (or none) absolute: the guesser is blind.
-    every = ["Jamais A", "Toujours B", "Rien C"]
-    blind = replace(
-        challenge, proposals=tuple(replace(challenge.proposals[0], fr=p) for p in every)
-    )
-    assert qcu_absolute_guess(blind) == (1 / 3, 1 / 3)
+    assert qcu_absolute_guess(with_proposals("Jamais A", "Toujours B", "Rien C")) == (1 / 3, 1 / 3)
 
 
 def test_two_absolute_distractors_of_three_are_a_finding(tmp_path: Path) -> None:
